@@ -1,0 +1,65 @@
+import { existsSync } from 'node:fs';
+
+/** The bot's settings, from the environment (and a .env file). */
+export interface Settings {
+  port: number;
+  token: string;
+  /** The account's appid, or the emulator's when WECHAT_APPID is not set. */
+  appId: string;
+  secret: string | undefined;
+  /** EncodingAESKeys: the current one, then the previous one while rotating. */
+  aesKeys: string[];
+  apiBase: string;
+  store: string;
+  configFile: string;
+  deadlineMs: number;
+  /** True when WECHAT_APPID is not set: no account, the built-in emulator stands in. */
+  emulator: boolean;
+}
+
+/** Thrown for settings the bot cannot start with. */
+export class SettingsError extends Error {
+  override name = 'SettingsError';
+}
+
+/** The Token the emulator mode uses when WECHAT_TOKEN is not set: not a secret, there is no account. */
+export const EMULATOR_TOKEN = 'emulator-token';
+/** The appid the emulator plays. */
+export const EMULATOR_APPID = 'wx00000000emulator';
+
+/**
+ * Reads the settings from an environment, loading `.env` into process.env first when asked.
+ * @example
+ * const settings = readSettings(process.env)
+ */
+export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
+  const appId = env.WECHAT_APPID || undefined;
+  const emulator = appId === undefined;
+  const token = env.WECHAT_TOKEN || (emulator ? EMULATOR_TOKEN : '');
+  if (!token) throw new SettingsError('WECHAT_TOKEN is not set: use the Token from the account console (3 to 32 letters and digits)');
+  if (!/^[A-Za-z0-9]{3,32}$/.test(token) && token !== EMULATOR_TOKEN) {
+    throw new SettingsError('WECHAT_TOKEN must be 3 to 32 letters and digits, as the account console requires');
+  }
+  if (!emulator && !env.WECHAT_SECRET) throw new SettingsError('WECHAT_SECRET is not set: use the AppSecret of the account');
+  const port = Number(env.PORT || 3000);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SettingsError(`PORT must be a port number, got ${env.PORT}`);
+  const deadlineMs = Number(env.BOT_DEADLINE_MS || 4500);
+  if (!(deadlineMs > 0 && deadlineMs < 5000)) throw new SettingsError('BOT_DEADLINE_MS must be between 0 and 5000 (WeChat waits 5 s)');
+  return {
+    port,
+    token,
+    appId: appId ?? EMULATOR_APPID,
+    secret: env.WECHAT_SECRET || undefined,
+    aesKeys: [env.WECHAT_AES_KEY, env.WECHAT_AES_KEY_PREVIOUS].filter((k): k is string => Boolean(k)),
+    apiBase: (env.WECHAT_API_BASE || 'https://api.weixin.qq.com').replace(/\/+$/, ''),
+    store: env.BOT_STORE || 'sqlite://data/bot.sqlite',
+    configFile: env.BOT_CONFIG || './bot.config.ts',
+    deadlineMs,
+    emulator,
+  };
+}
+
+/** Loads `.env` from the working directory into process.env, if there is one; set variables win. */
+export function loadDotEnv(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
+}

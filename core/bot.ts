@@ -1,0 +1,161 @@
+import { createContext, type Context } from './context.ts';
+import type { WechatEvent } from './events.ts';
+import { maskId, type Logger } from './log.ts';
+import type { NormalReply } from './reply.ts';
+import type { Store } from './store.ts';
+import { Users } from './users.ts';
+
+/** A plugin's middleware: the onion model of Koa. Call `next()` to run the rest of the chain. */
+export type Middleware<C extends Context = Context> = (ctx: C, next: () => Promise<void>) => unknown;
+
+/** What a plugin gets at start-up. */
+export interface PluginInit {
+  readonly store: Store;
+  readonly users: Users;
+  readonly log: Logger;
+}
+
+/**
+ * A plugin, made by a factory taking its options.
+ * @example
+ * const hello = (): Plugin => ({ name: 'hello', middleware: (ctx, next) => (ctx.reply('hi'), next()) })
+ * const bot = new Bot({ store, log, plugins: [hello()] })
+ */
+export interface Plugin<C extends Context = Context> {
+  readonly name: string;
+  /** Runs once before the first push; may start background work, must not block long. */
+  init?(bot: PluginInit): void | Promise<void>;
+  readonly middleware?: Middleware<C>;
+}
+
+/** An error thrown by a plugin while handling a push. */
+export class BotError extends Error {
+  override name = 'BotError';
+  readonly plugin: string;
+  readonly ctx: Context;
+  constructor(error: unknown, plugin: string, ctx: Context) {
+    super(`plugin ${plugin} failed on ${ctx.event.type}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    this.plugin = plugin;
+    this.ctx = ctx;
+  }
+}
+
+/** Options of {@link Bot}. */
+export interface BotOptions<C extends Context = Context> {
+  store: Store;
+  log: Logger;
+  plugins?: readonly Plugin<C>[];
+  /** Called for every plugin error; logs it by default. */
+  onError?(error: BotError): void;
+}
+
+/**
+ * Runs each push through the plugin chain. Testable without HTTP.
+ * @example
+ * const bot = new Bot({ store, log, plugins: defaultPlugins(config) })
+ * const reply = await bot.handle(event) // the passive reply, or undefined for "success"
+ */
+export class Bot<C extends Context = Context> {
+  readonly store: Store;
+  readonly users: Users;
+  readonly log: Logger;
+  readonly #plugins: Plugin<C>[] = [];
+  readonly #failedInit = new Set<Plugin<C>>();
+  readonly #onError: (error: BotError) => void;
+  #chain: Middleware<C>[] | undefined;
+
+  constructor(options: BotOptions<C>) {
+    this.store = options.store;
+    this.users = new Users(options.store);
+    this.log = options.log;
+    this.#onError = options.onError ?? ((error) => this.log.error({ err: error.cause, plugin: error.plugin, event: error.ctx.event.type }, error.message));
+    for (const plugin of options.plugins ?? []) this.use(plugin);
+  }
+
+  /** Appends a plugin to the chain (before the first push). */
+  use(plugin: Plugin<C>): this {
+    if (this.#chain) throw new Error(`plugin ${plugin.name} added after the bot started handling pushes`);
+    this.#plugins.push(plugin);
+    return this;
+  }
+
+  /** The plugins, in chain order. */
+  get plugins(): readonly Plugin<C>[] {
+    return this.#plugins;
+  }
+
+  /** Runs every plugin's init. A plugin whose init fails is logged and left out of the chain. */
+  async init(): Promise<void> {
+    const init: PluginInit = { store: this.store, users: this.users, log: this.log };
+    for (const plugin of this.#plugins) {
+      try {
+        await plugin.init?.(init);
+      } catch (error) {
+        this.#failedInit.add(plugin);
+        this.log.error({ err: error, plugin: plugin.name }, `plugin ${plugin.name} failed to start and is disabled`);
+      }
+    }
+  }
+
+  /** Makes the context of a push, for callers that need it before the chain ends (the transport). */
+  context(event: WechatEvent): C {
+    const log = this.log.child({ event: event.type, user: maskId(event.from) });
+    return createContext(event, log, this.users) as C;
+  }
+
+  /** Runs the chain on a context. Never rejects: plugin errors go to onError. */
+  async run(ctx: C): Promise<void> {
+    this.#chain ??= this.#plugins
+      .filter((plugin) => plugin.middleware && !this.#failedInit.has(plugin))
+      .map((plugin) => this.#isolate(plugin));
+    const chain = this.#chain;
+    const dispatch = async (index: number): Promise<void> => {
+      const middleware = chain[index];
+      if (!middleware) return;
+      let called = false;
+      await middleware(ctx, async () => {
+        if (called) throw new Error('next() called multiple times');
+        called = true;
+        await dispatch(index + 1);
+      });
+    };
+    await dispatch(0);
+  }
+
+  /**
+   * Handles one push and returns its passive reply (undefined: answer "success").
+   * @example
+   * await bot.handle({ type: 'click', key: 'MENU_NEWS', from: 'o…', to: 'gh_…', createTime: 1700000000 })
+   */
+  async handle(event: WechatEvent): Promise<NormalReply | undefined> {
+    const ctx = this.context(event);
+    await this.run(ctx);
+    return ctx.response;
+  }
+
+  // A plugin's failure is its own: it is reported, and the rest of the chain still runs.
+  #isolate(plugin: Plugin<C>): Middleware<C> {
+    const middleware = plugin.middleware!;
+    return async (ctx, next) => {
+      let entered = false;
+      const guardedNext = () => {
+        entered = true;
+        return next();
+      };
+      try {
+        await middleware(ctx, guardedNext);
+      } catch (error) {
+        this.#report(error, plugin, ctx);
+        if (!entered) await next();
+      }
+    };
+  }
+
+  #report(error: unknown, plugin: Plugin<C>, ctx: C): void {
+    try {
+      this.#onError(new BotError(error, plugin.name, ctx));
+    } catch (hookError) {
+      this.log.error({ err: hookError }, 'onError itself failed');
+    }
+  }
+}

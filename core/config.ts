@@ -1,0 +1,143 @@
+import type { Plugin } from './bot.ts';
+import type { CampaignCode } from './campaigns.ts';
+import { validateCampaignCode } from './campaigns.ts';
+import type { Context } from './context.ts';
+import type { Answer, ContextOf } from './filters.ts';
+import { clickKeysIn, validateMenu, type ClickKeysOf, type ConfigIssue, type Menu } from './menu.ts';
+import { normalizeReply, ReplyError } from './reply.ts';
+
+/** What the campaign plugin adds to the context. */
+export interface CampaignFlavor {
+  /** The campaign whose code the user scanned, on `subscribe` and `scan`. */
+  campaign?: { readonly name: string; readonly newFollower: boolean };
+}
+
+/** The context handlers in bot.config.ts receive. */
+export type BotContext = Context & CampaignFlavor;
+
+/** What a click key answers with. */
+export type ClickAnswer = Answer<ContextOf<'click', BotContext>>;
+
+/**
+ * A parametric-QR campaign: its code and what the bot answers.
+ * @example
+ * { scene: 'spring-poster', permanent: true, welcome: '欢迎来自春季海报的你', scan: '你已关注，感谢再次扫码' }
+ */
+export type CampaignConfig = CampaignCode & {
+  /** What a new follower who came through this code gets, instead of the default welcome. */
+  readonly welcome?: Answer<ContextOf<'subscribe', BotContext>>;
+  /** What a follower who scans the code again gets. */
+  readonly scan?: Answer<ContextOf<'scan', BotContext>>;
+  /** Free text for people: where the code is printed. */
+  readonly description?: string;
+};
+
+/**
+ * Everything a bot author edits. Menu keys and campaign names become literal types.
+ * @example
+ * export default defineConfig({ welcome: '欢迎', menu: { button: [{ type: 'click', name: '新闻', key: 'NEWS' }] }, clicks: { NEWS: '今日新闻…' } })
+ */
+export interface BotConfig<M extends Menu = Menu, N extends string = string> {
+  /** The default reply to a follow. */
+  readonly welcome?: Answer<ContextOf<'subscribe', BotContext>>;
+  /** The custom menu, in WeChat's JSON shape. */
+  readonly menu?: M;
+  /** Parametric QR campaigns by name. */
+  readonly campaigns?: { readonly [K in N]: CampaignConfig };
+  /**
+   * An answer for every `click` key of the menu: a missing (or misspelt) key is a compile error.
+   * The index signature gives handlers their context type before the menu's keys are inferred.
+   */
+  readonly clicks?: { readonly [key: string]: ClickAnswer } & { readonly [K in ClickKeysOf<M>]: ClickAnswer };
+  /** What to answer when nothing else did (text messages, unknown keys); nothing by default. */
+  readonly fallback?: Answer<BotContext>;
+  /** The author's own plugins, run after the built-in ones. */
+  readonly plugins?: readonly Plugin<BotContext>[];
+}
+
+/**
+ * Declares the bot's config. It returns its argument; it exists for the types.
+ * @example
+ * export default defineConfig({ welcome: '欢迎关注' })
+ */
+export function defineConfig<const M extends Menu = { button: [] }, const N extends string = never>(config: BotConfig<M, N>): BotConfig<M, N> {
+  return config;
+}
+
+/** The names of a config's campaigns, as a union of literal types. */
+export type CampaignNamesOf<T> = T extends BotConfig<Menu, infer N> ? N : never;
+
+/** A checked config: every field present. */
+export interface ResolvedConfig {
+  readonly welcome: Answer<ContextOf<'subscribe', BotContext>> | undefined;
+  readonly menu: Menu | undefined;
+  readonly campaigns: ReadonlyMap<string, CampaignConfig>;
+  /** Campaign name by scene, as the scene arrives in EventKey (a decimal string for scene_id). */
+  readonly scenes: ReadonlyMap<string, string>;
+  readonly clicks: ReadonlyMap<string, ClickAnswer>;
+  readonly fallback: Answer<BotContext> | undefined;
+  readonly plugins: readonly Plugin<BotContext>[];
+}
+
+/** Thrown at start for a config WeChat would refuse; lists every problem with its path. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+  readonly issues: readonly ConfigIssue[];
+  constructor(issues: readonly ConfigIssue[]) {
+    super(`bot config is invalid:\n${issues.map((i) => `  ${i.path}: ${i.message}`).join('\n')}`);
+    this.issues = issues;
+  }
+}
+
+/**
+ * Validates a config against WeChat's limits and resolves it; throws ConfigError naming each path.
+ * @example
+ * resolveConfig(config).scenes.get('spring') // 'springPoster'
+ */
+export function resolveConfig(config: BotConfig<Menu, string>): ResolvedConfig {
+  const issues: ConfigIssue[] = [];
+  checkAnswer(config.welcome, 'welcome', issues);
+  checkAnswer(config.fallback, 'fallback', issues);
+  if (config.menu !== undefined) issues.push(...validateMenu(config.menu));
+
+  const campaigns = new Map<string, CampaignConfig>();
+  const scenes = new Map<string, string>();
+  for (const [name, campaign] of Object.entries<CampaignConfig>(config.campaigns ?? {})) {
+    const at = `campaigns.${name}`;
+    if (typeof campaign !== 'object' || campaign === null) {
+      issues.push({ path: at, message: 'must be a campaign object' });
+      continue;
+    }
+    issues.push(...validateCampaignCode(campaign, at));
+    checkAnswer(campaign.welcome, `${at}.welcome`, issues);
+    checkAnswer(campaign.scan, `${at}.scan`, issues);
+    const scene = String(campaign.scene);
+    const taken = scenes.get(scene);
+    if (taken) issues.push({ path: `${at}.scene`, message: `scene ${JSON.stringify(scene)} is already used by campaigns.${taken}` });
+    else scenes.set(scene, name);
+    campaigns.set(name, campaign);
+  }
+
+  const clicks = new Map(Object.entries<ClickAnswer>(config.clicks ?? {}));
+  for (const [key, given] of clicks) checkAnswer(given, `clicks.${key}`, issues);
+  if (config.menu !== undefined && issues.length === 0) {
+    for (const [key, path] of clickKeysIn(config.menu)) {
+      if (!clicks.has(key)) issues.push({ path: `${path}.key`, message: `click key ${JSON.stringify(key)} has no answer in clicks` });
+    }
+  }
+  const plugins = config.plugins ?? [];
+  plugins.forEach((plugin, i) => {
+    if (typeof plugin?.name !== 'string') issues.push({ path: `plugins[${i}]`, message: 'a plugin needs a name' });
+  });
+  if (issues.length > 0) throw new ConfigError(issues);
+  return { welcome: config.welcome, menu: config.menu, campaigns, scenes, clicks, fallback: config.fallback, plugins };
+}
+
+function checkAnswer(given: unknown, path: string, issues: ConfigIssue[]): void {
+  if (given === undefined || typeof given === 'function') return;
+  try {
+    normalizeReply(given as Parameters<typeof normalizeReply>[0]);
+  } catch (error) {
+    issues.push({ path, message: error instanceof ReplyError ? error.message : 'is not a reply' });
+  }
+}

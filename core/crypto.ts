@@ -1,0 +1,109 @@
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { sign } from './signature.ts';
+
+/** Thrown when safe-mode data cannot be trusted: bad key, padding, length or appid. */
+export class CryptoError extends Error {
+  override name = 'CryptoError';
+}
+
+const BLOCK = 32; // WeChat pads to 32 bytes, not AES's 16.
+const BASE64 = /^[A-Za-z0-9+/]+={0,2}$/;
+
+/**
+ * Turns an EncodingAESKey (43 characters) into the 32-byte AES key.
+ * @example
+ * aesKeyFrom('abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG').length // 32
+ * aesKeyFrom('short') // throws with a message saying what is wrong
+ */
+export function aesKeyFrom(encodingAESKey: string): Buffer {
+  if (!/^[A-Za-z0-9]{43}$/.test(encodingAESKey)) {
+    throw new CryptoError('WECHAT_AES_KEY must be the 43 letters and digits of the EncodingAESKey shown in the account console');
+  }
+  const key = Buffer.from(encodingAESKey + '=', 'base64');
+  if (key.length !== 32) throw new CryptoError('WECHAT_AES_KEY does not decode to 32 bytes');
+  return key;
+}
+
+/** Options of {@link WechatCrypto}. */
+export interface WechatCryptoOptions {
+  token: string;
+  appId: string;
+  /** The current EncodingAESKey, then optionally the previous one (WeChat's FAQ: try both while rotating). */
+  encodingAESKeys: readonly string[];
+}
+
+/** What a decrypted push holds. */
+export interface Decrypted {
+  xml: string;
+  /** Index of the key that opened it, so the reply is sealed with the same key. */
+  keyIndex: number;
+}
+
+/**
+ * WeChat's safe mode: AES-256-CBC, iv = key[0..16], 32-byte PKCS#7,
+ * plaintext = random(16) ‖ uint32be(len) ‖ msg ‖ appid.
+ * @example
+ * const c = new WechatCrypto({ token, appId, encodingAESKeys: [aesKey] })
+ * c.decrypt(encrypt).xml
+ */
+export class WechatCrypto {
+  readonly #keys: Buffer[];
+  readonly #token: string;
+  readonly #appId: string;
+
+  constructor(options: WechatCryptoOptions) {
+    if (options.encodingAESKeys.length === 0) throw new CryptoError('no EncodingAESKey given');
+    this.#keys = options.encodingAESKeys.map(aesKeyFrom);
+    this.#token = options.token;
+    this.#appId = options.appId;
+  }
+
+  /** msg_signature for an Encrypt value. */
+  signature(timestamp: string, nonce: string, encrypt: string): string {
+    return sign(this.#token, timestamp, nonce, encrypt);
+  }
+
+  /** Decrypts an Encrypt value, trying each key; throws CryptoError if none opens it. */
+  decrypt(encrypt: string): Decrypted {
+    if (!BASE64.test(encrypt)) throw new CryptoError('Encrypt is not base64');
+    const data = Buffer.from(encrypt, 'base64');
+    if (data.length === 0 || data.length % BLOCK !== 0) throw new CryptoError('Encrypt has a bad length');
+    let last: unknown;
+    for (const [keyIndex, key] of this.#keys.entries()) {
+      try {
+        return { xml: this.#open(key, data), keyIndex };
+      } catch (error) {
+        last = error;
+      }
+    }
+    throw last;
+  }
+
+  /** Encrypts a reply XML with the key at keyIndex (0: the current one). */
+  encrypt(xml: string, keyIndex = 0): string {
+    const key = this.#keys[keyIndex] ?? this.#keys[0]!;
+    const msg = Buffer.from(xml, 'utf8');
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(msg.length);
+    const body = Buffer.concat([randomBytes(16), length, msg, Buffer.from(this.#appId, 'utf8')]);
+    const pad = BLOCK - (body.length % BLOCK);
+    const cipher = createCipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false);
+    return Buffer.concat([cipher.update(Buffer.concat([body, Buffer.alloc(pad, pad)])), cipher.final()]).toString('base64');
+  }
+
+  #open(key: Buffer, data: Buffer): string {
+    const decipher = createDecipheriv('aes-256-cbc', key, key.subarray(0, 16)).setAutoPadding(false);
+    const plain = Buffer.concat([decipher.update(data), decipher.final()]);
+    const pad = plain[plain.length - 1]!;
+    if (pad < 1 || pad > BLOCK || !plain.subarray(plain.length - pad).every((b) => b === pad)) {
+      throw new CryptoError('bad padding');
+    }
+    const content = plain.subarray(16, plain.length - pad);
+    if (content.length < 4) throw new CryptoError('plaintext too short');
+    const length = content.readUInt32BE(0);
+    if (length > content.length - 4) throw new CryptoError('message length out of range');
+    const appId = content.subarray(4 + length).toString('utf8');
+    if (appId !== this.#appId) throw new CryptoError('appid does not match');
+    return content.subarray(4, 4 + length).toString('utf8');
+  }
+}

@@ -1,0 +1,58 @@
+import type { Middleware } from './bot.ts';
+import type { Context } from './context.ts';
+import type { EventOf, EventType, WechatEvent } from './events.ts';
+import type { Reply } from './reply.ts';
+
+/** A handler may set the reply with ctx.reply() or return it. */
+export type Handler<C> = (ctx: C) => Reply | void | undefined | Promise<Reply | void | undefined>;
+
+/** A reply given directly, or a handler that makes one. */
+export type Answer<C> = Reply | Handler<C>;
+
+/** The context narrowed to one event type. */
+export type ContextOf<T extends EventType, C extends Context = Context> = Omit<C, 'event'> & { readonly event: EventOf<T> };
+
+/**
+ * Gives an answer: sets a fixed reply, or runs the handler and sets what it returns.
+ * @example
+ * await answer(ctx, '欢迎')
+ * await answer(ctx, async (ctx) => `你好 ${ctx.event.from}`)
+ */
+export async function answer<C extends Pick<Context, 'reply'>>(ctx: C, given: Answer<C>): Promise<void> {
+  const reply = typeof given === 'function' ? await given(ctx) : given;
+  if (reply !== undefined && reply !== null) ctx.reply(reply);
+}
+
+/**
+ * Runs a handler for one or more event types, with `ctx.event` narrowed; others pass through.
+ * @example
+ * bot.use(plugin('scan-log', on('scan', (ctx) => ctx.log.info({ scene: ctx.event.scene }))))
+ * on(['text', 'voice'], (ctx) => '收到')
+ */
+export function on<T extends EventType, C extends Context = Context>(
+  types: T | readonly T[],
+  handler: Handler<ContextOf<T, C>>,
+): Middleware<C> {
+  const wanted = new Set<string>(typeof types === 'string' ? [types] : types);
+  return async (ctx, next) => {
+    if (!wanted.has(ctx.event.type)) return next();
+    await answer(ctx as unknown as ContextOf<T, C>, handler);
+  };
+}
+
+/**
+ * Runs a handler for a menu click on one key.
+ * @example
+ * click('MENU_NEWS', () => ({ type: 'news', articles: [{ title: '本周新闻', url: 'https://…' }] }))
+ */
+export function click<C extends Context = Context>(key: string, handler: Handler<ContextOf<'click', C>>): Middleware<C> {
+  return async (ctx, next) => {
+    if (ctx.event.type !== 'click' || ctx.event.key !== key) return next();
+    await answer(ctx as unknown as ContextOf<'click', C>, handler);
+  };
+}
+
+/** True when the event is of the given type; narrows `event`. */
+export function isEvent<T extends EventType>(event: WechatEvent, type: T): event is Extract<WechatEvent, { type: T }> {
+  return event.type === type;
+}

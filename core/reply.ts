@@ -1,0 +1,132 @@
+import { cdata } from './xml.ts';
+
+/** One article of a news reply. WeChat shows only the first since 2018. */
+export interface Article {
+  title: string;
+  description?: string;
+  picUrl?: string;
+  url?: string;
+}
+
+/**
+ * A passive reply. A string is a text reply.
+ * @example
+ * ctx.reply('欢迎关注')
+ * ctx.reply({ type: 'news', articles: [{ title: 'Spring sale', url: 'https://…' }] })
+ */
+export type Reply =
+  | string
+  | { type: 'text'; content: string }
+  | { type: 'image'; mediaId: string }
+  | { type: 'voice'; mediaId: string }
+  | { type: 'video'; mediaId: string; title?: string; description?: string }
+  | {
+      type: 'music';
+      thumbMediaId: string;
+      title?: string;
+      description?: string;
+      musicUrl?: string;
+      hqMusicUrl?: string;
+    }
+  | { type: 'news'; articles: readonly Article[] }
+  | { type: 'transfer_customer_service'; kfAccount?: string };
+
+/** A reply with its string shorthand expanded. */
+export type NormalReply = Exclude<Reply, string>;
+
+/** Thrown for a reply WeChat would reject, so the bad reply is logged instead of sent. */
+export class ReplyError extends Error {
+  override name = 'ReplyError';
+}
+
+/** Who the reply goes to: the push's parties, swapped by {@link renderReply}. */
+export interface Envelope {
+  /** The user's OpenID (the push's FromUserName). */
+  user: string;
+  /** The account id (the push's ToUserName). */
+  account: string;
+  /** Seconds. */
+  createTime: number;
+}
+
+/**
+ * Expands and checks a reply; `undefined` means "answer success".
+ * @example
+ * normalizeReply('hi') // { type: 'text', content: 'hi' }
+ * normalizeReply({ type: 'news', articles: [] }) // throws ReplyError
+ */
+export function normalizeReply(reply: Reply | undefined | null): NormalReply | undefined {
+  if (reply === undefined || reply === null) return undefined;
+  const normal: NormalReply = typeof reply === 'string' ? { type: 'text', content: reply } : reply;
+  switch (normal.type) {
+    case 'text':
+      if (typeof normal.content !== 'string' || normal.content === '') throw new ReplyError('a text reply needs content');
+      break;
+    case 'image':
+    case 'voice':
+    case 'video':
+      if (!normal.mediaId) throw new ReplyError(`a ${normal.type} reply needs a mediaId`);
+      break;
+    case 'music':
+      if (!normal.thumbMediaId) throw new ReplyError('a music reply needs a thumbMediaId');
+      break;
+    case 'news':
+      if (!Array.isArray(normal.articles) || normal.articles.length < 1 || normal.articles.length > 8) {
+        throw new ReplyError('a news reply holds 1 to 8 articles');
+      }
+      if (normal.articles.some((a) => !a?.title)) throw new ReplyError('every news article needs a title');
+      break;
+    case 'transfer_customer_service':
+      break;
+    default:
+      throw new ReplyError(`unknown reply type ${String((normal as { type?: unknown }).type)}`);
+  }
+  return normal;
+}
+
+const optional = (name: string, value: string | undefined) => (value === undefined ? '' : `<${name}>${cdata(value)}</${name}>`);
+
+function body(reply: NormalReply): string {
+  switch (reply.type) {
+    case 'text':
+      return `<Content>${cdata(reply.content)}</Content>`;
+    case 'image':
+      return `<Image><MediaId>${cdata(reply.mediaId)}</MediaId></Image>`;
+    case 'voice':
+      return `<Voice><MediaId>${cdata(reply.mediaId)}</MediaId></Voice>`;
+    case 'video':
+      return `<Video><MediaId>${cdata(reply.mediaId)}</MediaId>${optional('Title', reply.title)}${optional('Description', reply.description)}</Video>`;
+    case 'music':
+      return (
+        `<Music>${optional('Title', reply.title)}${optional('Description', reply.description)}` +
+        `${optional('MusicUrl', reply.musicUrl)}${optional('HQMusicUrl', reply.hqMusicUrl)}` +
+        `<ThumbMediaId>${cdata(reply.thumbMediaId)}</ThumbMediaId></Music>`
+      );
+    case 'news':
+      return (
+        `<ArticleCount>${reply.articles.length}</ArticleCount><Articles>` +
+        reply.articles
+          .map(
+            (a) =>
+              `<item><Title>${cdata(a.title)}</Title><Description>${cdata(a.description ?? '')}</Description>` +
+              `<PicUrl>${cdata(a.picUrl ?? '')}</PicUrl><Url>${cdata(a.url ?? '')}</Url></item>`,
+          )
+          .join('') +
+        '</Articles>'
+      );
+    case 'transfer_customer_service':
+      return reply.kfAccount ? `<TransInfo><KfAccount>${cdata(reply.kfAccount)}</KfAccount></TransInfo>` : '';
+  }
+}
+
+/**
+ * Renders a passive reply: ToUserName is the user, FromUserName the account, CreateTime in seconds.
+ * @example
+ * renderReply({ type: 'text', content: 'hi' }, { user: 'o…', account: 'gh_…', createTime: 1700000000 })
+ */
+export function renderReply(reply: NormalReply, to: Envelope): string {
+  return (
+    `<xml><ToUserName>${cdata(to.user)}</ToUserName><FromUserName>${cdata(to.account)}</FromUserName>` +
+    `<CreateTime>${Math.floor(to.createTime)}</CreateTime><MsgType>${cdata(reply.type)}</MsgType>${body(reply)}</xml>`
+  );
+}

@@ -1,0 +1,24 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/**
+ * WeChat's request signature: sha1 of the sorted parts, joined, as hex.
+ * @example
+ * sign('token', '1409735669', '1320562132') // → 'b7c1…'
+ * sign('token', ts, nonce, encrypted)       // msg_signature in safe mode
+ */
+export function sign(...parts: string[]): string {
+  return createHash('sha1').update([...parts].sort().join('')).digest('hex');
+}
+
+/**
+ * Compares a received signature with the expected one in constant time.
+ * @example
+ * if (!signatureMatches(query.signature, sign(token, ts, nonce))) ctx.status = 401
+ */
+export function signatureMatches(received: unknown, expected: string): boolean {
+  if (typeof received !== 'string') return false;
+  const a = Buffer.from(received.toLowerCase());
+  const b = Buffer.from(expected);
+  // timingSafeEqual needs equal lengths; comparing b with itself keeps the time flat.
+  return a.length === b.length ? timingSafeEqual(a, b) : (timingSafeEqual(b, b), false);
+}

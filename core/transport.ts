@@ -1,0 +1,201 @@
+import getRawBody from 'raw-body';
+import Router from '@koa/router';
+import type { Context as KoaContext } from 'koa';
+import type { Bot } from './bot.ts';
+import type { Context } from './context.ts';
+import { CryptoError, type WechatCrypto } from './crypto.ts';
+import { EventError, toEvent, type WechatEvent } from './events.ts';
+import type { Logger } from './log.ts';
+import { renderReply, type NormalReply } from './reply.ts';
+import { sign, signatureMatches } from './signature.ts';
+import { parseXml, XmlError, cdata, type XmlObject } from './xml.ts';
+import { randomBytes } from 'node:crypto';
+
+/** Options of {@link wechatRouter}. */
+export interface TransportOptions<C extends Context = Context> {
+  /** The Token set in the account console. */
+  token: string;
+  /** Set when WECHAT_AES_KEY is: safe and compatible mode. */
+  crypto?: WechatCrypto;
+  /** The answer leaves by then whatever the chain does; WeChat gives up at 5 s. */
+  deadlineMs?: number;
+  /** Largest body accepted, in bytes; WeChat's pushes are a few KB. */
+  bodyLimit?: number;
+  /** The callback path. */
+  path?: string;
+  /** Receives a reply the chain produced after the deadline, to send another way. */
+  onLateReply?(ctx: C, reply: NormalReply): void | Promise<void>;
+  log: Logger;
+}
+
+/** An answer to bad input: a status and a short text, nothing else. */
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+const LATE = Symbol('late');
+
+/**
+ * The route WeChat calls: GET verifies the URL, POST carries every push.
+ * @example
+ * const router = wechatRouter(bot, { token, log })
+ * app.use(router.routes())
+ */
+export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportOptions<C>): Router {
+  const deadlineMs = options.deadlineMs ?? 4500;
+  const bodyLimit = options.bodyLimit ?? 256 * 1024;
+  const { token, crypto, log } = options;
+  const router = new Router();
+
+  router.all(options.path ?? '/wechat', async (koa) => {
+    try {
+      if (koa.method === 'GET' || koa.method === 'HEAD') return verifyUrl(koa);
+      if (koa.method !== 'POST') {
+        koa.set('Allow', 'GET, HEAD, POST');
+        throw new HttpError(405, 'method not allowed');
+      }
+      await handlePush(koa);
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      log.warn({ status: error.status, reason: error.message, method: koa.method }, 'callback refused');
+      koa.status = error.status;
+      koa.type = 'text/plain';
+      koa.body = error.message;
+    }
+  });
+
+  function verifyUrl(koa: KoaContext): void {
+    const { signature, timestamp, nonce, echostr } = params(koa, 'signature', 'timestamp', 'nonce', 'echostr');
+    if (!signatureMatches(signature, sign(token, timestamp ?? '', nonce ?? ''))) throw new HttpError(401, 'bad signature');
+    if (echostr === undefined) throw new HttpError(400, 'missing echostr');
+    koa.type = 'text/plain';
+    koa.body = echostr;
+  }
+
+  async function handlePush(koa: KoaContext): Promise<void> {
+    const q = params(koa, 'signature', 'timestamp', 'nonce', 'encrypt_type', 'msg_signature');
+    const timestamp = q.timestamp ?? '';
+    const nonce = q.nonce ?? '';
+    const encrypted = q.encrypt_type === 'aes';
+    // In safe mode msg_signature covers the body; signature, sent too, must hold when present.
+    if ((!encrypted || q.signature !== undefined) && !signatureMatches(q.signature, sign(token, timestamp, nonce))) {
+      throw new HttpError(401, 'bad signature');
+    }
+    if (encrypted && !crypto) throw new HttpError(400, 'safe-mode push, but WECHAT_AES_KEY is not set');
+    let xml = await readXml(koa);
+    let keyIndex = 0;
+    if (encrypted) {
+      const encrypt = xml.Encrypt;
+      if (typeof encrypt !== 'string' || encrypt === '') throw new HttpError(400, 'missing Encrypt');
+      if (!signatureMatches(q.msg_signature, crypto!.signature(timestamp, nonce, encrypt))) throw new HttpError(401, 'bad msg_signature');
+      try {
+        const opened = crypto!.decrypt(encrypt);
+        keyIndex = opened.keyIndex;
+        xml = await parse(opened.xml);
+      } catch (error) {
+        if (error instanceof CryptoError) throw new HttpError(400, `cannot decrypt: ${error.message}`);
+        throw error;
+      }
+    }
+    let event: WechatEvent;
+    try {
+      event = toEvent(xml);
+    } catch (error) {
+      if (error instanceof EventError) throw new HttpError(400, error.message);
+      throw error;
+    }
+    const reply = await runWithDeadline(event);
+    respond(koa, event, reply, encrypted ? keyIndex : undefined);
+  }
+
+  async function readXml(koa: KoaContext): Promise<XmlObject> {
+    let raw: Buffer;
+    try {
+      raw = await getRawBody(koa.req, { limit: bodyLimit, length: koa.get('content-length') || undefined });
+    } catch (error) {
+      const type = (error as { type?: string }).type;
+      if (type === 'entity.too.large') throw new HttpError(413, 'body too large');
+      throw new HttpError(400, 'body could not be read');
+    }
+    let text: string;
+    try {
+      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+    } catch {
+      throw new HttpError(400, 'body is not UTF-8');
+    }
+    return parse(text);
+  }
+
+  async function parse(text: string): Promise<XmlObject> {
+    try {
+      return await parseXml(text);
+    } catch (error) {
+      if (error instanceof XmlError) throw new HttpError(400, error.message);
+      throw error;
+    }
+  }
+
+  // The answer leaves by the deadline with whatever reply is set by then; the chain goes on,
+  // and a reply it sets afterwards is handed to onLateReply.
+  async function runWithDeadline(event: WechatEvent): Promise<NormalReply | undefined> {
+    const ctx = bot.context(event);
+    const done = bot.run(ctx);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(resolve, deadlineMs, LATE)));
+    const first = await Promise.race([done, late]);
+    clearTimeout(timer);
+    if (first !== LATE) return ctx.response;
+    const sent = ctx.response;
+    ctx.log.warn({ deadlineMs, replied: Boolean(sent) }, 'chain still running at the deadline: answered now');
+    void done.then(async () => {
+      const reply = ctx.response;
+      if (!reply || reply === sent || ctx.duplicate) return;
+      if (!options.onLateReply) return ctx.log.warn('late reply dropped: no late-reply hook');
+      try {
+        await options.onLateReply(ctx, reply);
+      } catch (error) {
+        ctx.log.error({ err: error }, 'late reply could not be delivered');
+      }
+    });
+    return sent;
+  }
+
+  function respond(koa: KoaContext, event: WechatEvent, reply: NormalReply | undefined, keyIndex: number | undefined): void {
+    if (!reply) {
+      koa.type = 'text/plain';
+      koa.body = 'success';
+      return;
+    }
+    const xml = renderReply(reply, { user: event.from, account: event.to, createTime: Math.floor(Date.now() / 1000) });
+    koa.type = 'text/xml';
+    koa.body = keyIndex === undefined ? xml : seal(xml, keyIndex);
+  }
+
+  function seal(xml: string, keyIndex: number): string {
+    const encrypt = crypto!.encrypt(xml, keyIndex);
+    const timestamp = String(Math.floor(Date.now() / 1000));
+    const nonce = String(randomBytes(4).readUInt32BE(0));
+    const signature = crypto!.signature(timestamp, nonce, encrypt);
+    return (
+      `<xml><Encrypt>${cdata(encrypt)}</Encrypt><MsgSignature>${cdata(signature)}</MsgSignature>` +
+      `<TimeStamp>${timestamp}</TimeStamp><Nonce>${cdata(nonce)}</Nonce></xml>`
+    );
+  }
+
+  return router;
+}
+
+// Koa 3 turns a repeated query key into an array: only a single string counts.
+function params<K extends string>(koa: KoaContext, ...names: K[]): Record<K, string | undefined> {
+  const out = {} as Record<K, string | undefined>;
+  for (const name of names) {
+    const value = koa.query[name];
+    out[name] = typeof value === 'string' ? value : undefined;
+  }
+  return out;
+}

@@ -1,0 +1,47 @@
+import { createHash } from 'node:crypto';
+import type { Store } from './store.ts';
+
+/** What the bot keeps about one follower. Plugins add their own fields. */
+export interface UserRecord {
+  /** The campaign whose code brought this follower, if any. */
+  campaign?: string;
+  /** When the follow arrived, in seconds. */
+  followedAt?: number;
+  [field: string]: unknown;
+}
+
+/**
+ * The one home of personal data: a record per user under a hashed key, so the store never holds
+ * an OpenID in clear and unsubscribe deletes everything in one step.
+ * @example
+ * const users = new Users(store)
+ * await users.update(openid, { campaign: 'spring' })
+ */
+export class Users {
+  readonly #store: Store;
+
+  constructor(store: Store) {
+    this.#store = store;
+  }
+
+  /** The store key of a user's record. */
+  keyOf(openid: string): string {
+    return `user:${createHash('sha256').update(openid).digest('hex')}`;
+  }
+
+  async get(openid: string): Promise<UserRecord | undefined> {
+    return this.#store.get<UserRecord>(this.keyOf(openid));
+  }
+
+  /** Merges fields into the record, creating it if needed; returns the new record. */
+  async update(openid: string, patch: Partial<UserRecord>): Promise<UserRecord> {
+    const record = { ...(await this.get(openid)), ...patch };
+    await this.#store.set(this.keyOf(openid), record);
+    return record;
+  }
+
+  /** Deletes everything held about the user. */
+  async delete(openid: string): Promise<void> {
+    await this.#store.delete(this.keyOf(openid));
+  }
+}

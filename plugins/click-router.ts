@@ -1,0 +1,36 @@
+import type { Plugin } from '../core/bot.ts';
+import type { BotContext, ResolvedConfig } from '../core/config.ts';
+import { answer, type ContextOf } from '../core/filters.ts';
+import type { Store } from '../core/store.ts';
+
+/**
+ * Routes menu `CLICK` keys to their replies or handlers. An unknown key is logged and falls
+ * through. `VIEW` (a menu link) is logged and counted; WeChat shows no reply to it.
+ * @example
+ * clickRouter(resolveConfig({ menu, clicks: { NEWS: '今日新闻' } }))
+ */
+export function clickRouter(config: ResolvedConfig): Plugin<BotContext> {
+  let store: Store | undefined;
+  return {
+    name: 'click-router',
+    init(bot) {
+      store = bot.store;
+    },
+    async middleware(ctx, next) {
+      const event = ctx.event;
+      if (event.type === 'view') {
+        ctx.log.info({ url: event.url }, 'menu link opened');
+        await store?.increment('menu:views').catch((error: unknown) => ctx.log.error({ err: error }, 'view counter not saved'));
+        return next();
+      }
+      if (event.type !== 'click') return next();
+      const given = config.clicks.get(event.key);
+      if (given === undefined) {
+        ctx.log.warn({ key: event.key }, 'click on a key with no answer');
+        return next();
+      }
+      await answer(ctx as ContextOf<'click', BotContext>, given);
+      return next();
+    },
+  };
+}

@@ -1,0 +1,22 @@
+import type { Plugin } from '../core/bot.ts';
+import type { BotContext, ResolvedConfig } from '../core/config.ts';
+import { answer } from '../core/filters.ts';
+
+// Events WeChat shows no reply to, reports rather than user actions, and follows (the welcome answers those).
+const SILENT = new Set(['subscribe', 'unsubscribe', 'view', 'view_miniprogram', 'location_report', 'template_send_job_finish', 'mass_send_job_finish', 'publish_job_finish']);
+
+/**
+ * Last in the chain: answers with `fallback` when nothing else replied to something the user did.
+ * @example
+ * fallback(resolveConfig({ fallback: '收到，我们会尽快回复' }))
+ */
+export function fallback(config: ResolvedConfig): Plugin<BotContext> {
+  return {
+    name: 'fallback',
+    async middleware(ctx) {
+      if (ctx.response || SILENT.has(ctx.event.type)) return;
+      if (config.fallback !== undefined) await answer(ctx, config.fallback);
+      else ctx.log.debug('no plugin replied');
+    },
+  };
+}

@@ -1,0 +1,34 @@
+import type { Plugin } from '../core/bot.ts';
+import type { BotContext, ResolvedConfig } from '../core/config.ts';
+import { clickRouter } from './click-router.ts';
+import { dedupe, type DedupeOptions } from './dedupe.ts';
+import { fallback } from './fallback.ts';
+import { sceneCampaign } from './scene-campaign.ts';
+import { unsubscribePurge } from './unsubscribe-purge.ts';
+import { welcome } from './welcome.ts';
+
+/** Options of {@link defaultPlugins}. */
+export interface DefaultPluginsOptions {
+  dedupe?: DedupeOptions;
+}
+
+/**
+ * The chain, top to bottom: dedupe → unsubscribe purge → scene campaign → welcome → click router
+ * → the author's plugins → fallback.
+ * @example
+ * new Bot({ store, log, plugins: defaultPlugins(resolveConfig(config)) })
+ */
+export function defaultPlugins(config: ResolvedConfig, options: DefaultPluginsOptions = {}): Plugin<BotContext>[] {
+  return [
+    dedupe(options.dedupe) as Plugin<BotContext>,
+    unsubscribePurge() as Plugin<BotContext>,
+    sceneCampaign(config),
+    welcome(config),
+    clickRouter(config),
+    ...config.plugins,
+    fallback(config),
+  ];
+}
+
+export { campaignStats, type CampaignStats } from './scene-campaign.ts';
+export { clickRouter, dedupe, fallback, sceneCampaign, unsubscribePurge, welcome };

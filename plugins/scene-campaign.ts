@@ -1,0 +1,71 @@
+import type { Plugin } from '../core/bot.ts';
+import type { BotContext, ResolvedConfig } from '../core/config.ts';
+import { answer, type ContextOf } from '../core/filters.ts';
+import type { Store } from '../core/store.ts';
+
+/** A campaign's counters. Anonymous: they survive the purge of the users they count. */
+export interface CampaignStats {
+  /** Every scan of the code: follows through it and scans by followers. */
+  scans: number;
+  /** New followers the code brought. */
+  follows: number;
+  /** Followers it brought who later unfollowed. */
+  unfollows: number;
+}
+
+const METRICS = ['scans', 'follows', 'unfollows'] as const;
+const counterKey = (campaign: string, metric: keyof CampaignStats) => `campaign:${campaign}:${metric}`;
+
+/**
+ * Reads a campaign's counters.
+ * @example
+ * await campaignStats(store, 'springPoster') // { scans: 12, follows: 9, unfollows: 1 }
+ */
+export async function campaignStats(store: Store, campaign: string): Promise<CampaignStats> {
+  const values = await Promise.all(METRICS.map((m) => store.get<number>(counterKey(campaign, m))));
+  return { scans: values[0] ?? 0, follows: values[1] ?? 0, unfollows: values[2] ?? 0 };
+}
+
+/**
+ * Finds the campaign of a scanned code (subscribe with qrscene_, or SCAN), records who it
+ * brought, counts, and answers a follower's scan with the campaign's `scan` reply.
+ * The welcome of a new follower is the welcome plugin's job.
+ * @example
+ * sceneCampaign(resolveConfig(config))
+ */
+export function sceneCampaign(config: ResolvedConfig): Plugin<BotContext> {
+  let store: Store | undefined;
+  const count = (ctx: BotContext, campaign: string, metric: keyof CampaignStats) =>
+    store?.increment(counterKey(campaign, metric)).catch((error: unknown) => ctx.log.error({ err: error, campaign, metric }, 'campaign counter not saved'));
+  return {
+    name: 'scene-campaign',
+    init(bot) {
+      store = bot.store;
+    },
+    async middleware(ctx, next) {
+      const event = ctx.event;
+      if (event.type === 'unsubscribe') {
+        const brought = (await ctx.user.get())?.campaign;
+        if (brought && config.campaigns.has(brought)) await count(ctx, brought, 'unfollows');
+        return next();
+      }
+      if ((event.type !== 'subscribe' && event.type !== 'scan') || event.scene === undefined) return next();
+      const name = config.scenes.get(event.scene);
+      if (!name) {
+        ctx.log.info({ scene: event.scene }, 'scan of a code no campaign declares');
+        return next();
+      }
+      const newFollower = event.type === 'subscribe';
+      ctx.campaign = { name, newFollower };
+      await count(ctx, name, 'scans');
+      if (newFollower) {
+        await ctx.user.update({ campaign: name, followedAt: event.createTime });
+        await count(ctx, name, 'follows');
+      } else {
+        const reply = config.campaigns.get(name)?.scan;
+        if (reply !== undefined) await answer(ctx as ContextOf<'scan', BotContext>, reply);
+      }
+      return next();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+import type { Plugin } from '../core/bot.ts';
+import type { Users } from '../core/users.ts';
+
+/**
+ * On unsubscribe, deletes everything held about the user, after the rest of the chain has seen
+ * the event (so a campaign can still count the unfollow). One delete by key, no scan.
+ * @example
+ * new Bot({ store, log, plugins: [dedupe(), unsubscribePurge(), …] })
+ */
+export function unsubscribePurge(): Plugin {
+  let users: Users | undefined;
+  return {
+    name: 'unsubscribe-purge',
+    init(bot) {
+      users = bot.users;
+    },
+    async middleware(ctx, next) {
+      if (ctx.event.type !== 'unsubscribe') return next();
+      try {
+        await next();
+      } finally {
+        await users?.delete(ctx.event.from);
+        ctx.log.info('unsubscribe: user data purged');
+      }
+    },
+  };
+}

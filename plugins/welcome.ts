@@ -1,0 +1,22 @@
+import type { Plugin } from '../core/bot.ts';
+import type { BotContext, ResolvedConfig } from '../core/config.ts';
+import { answer, type ContextOf } from '../core/filters.ts';
+
+/**
+ * On subscribe, answers with the welcome of the campaign that brought the user, else the default.
+ * @example
+ * welcome(resolveConfig({ welcome: '欢迎关注' }))
+ */
+export function welcome(config: ResolvedConfig): Plugin<BotContext> {
+  return {
+    name: 'welcome',
+    async middleware(ctx, next) {
+      if (ctx.event.type === 'subscribe') {
+        const campaign = ctx.campaign ? config.campaigns.get(ctx.campaign.name) : undefined;
+        const given = campaign?.welcome ?? config.welcome;
+        if (given !== undefined) await answer(ctx as ContextOf<'subscribe', BotContext>, given);
+      }
+      return next();
+    },
+  };
+}
