@@ -27,7 +27,14 @@ export default defineConfig({
     CONTACT: { type: 'transfer_customer_service' },
     EVENTS: () => ({
       type: 'news',
-      articles: [{ title: '春季活动进行中', description: '扫码关注即领优惠券', url: 'https://example.com/spring', picUrl: 'https://example.com/spring.jpg' }],
+      articles: [
+        {
+          title: '春季活动进行中',
+          description: '扫码关注即领优惠券',
+          url: 'https://example.com/spring',
+          picUrl: 'https://example.com/spring.jpg',
+        },
+      ],
     }),
   },
 

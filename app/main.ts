@@ -15,10 +15,17 @@ try {
   const { app } = await createApp({ settings, config, store, log });
   const server: Server = app.listen(settings.port, () => {
     if (settings.emulator) {
-      log.warn(`no WECHAT_APPID: running offline in emulator mode with the Token "${settings.token}"; set WECHAT_APPID, WECHAT_SECRET and WECHAT_TOKEN to serve a real account`);
+      log.warn(
+        `no WECHAT_APPID: running offline in emulator mode with the Token "${settings.token}"; set WECHAT_APPID, WECHAT_SECRET and WECHAT_TOKEN to serve a real account`,
+      );
     }
     log.info(
-      { port: settings.port, mode: settings.aesKeys.length > 0 ? 'safe (AES)' : 'plaintext', store: settings.store.split('://')[0], campaigns: config.campaigns.size },
+      {
+        port: settings.port,
+        mode: settings.aesKeys.length > 0 ? 'safe (AES)' : 'plaintext',
+        store: settings.store.split('://')[0],
+        campaigns: config.campaigns.size,
+      },
       `bot listening on http://localhost:${settings.port}/wechat`,
     );
   });

@@ -27,7 +27,10 @@ export interface AppOptions {
  */
 export async function createApp(options: AppOptions): Promise<{ app: Koa; bot: Bot<BotContext> }> {
   const { settings, log } = options;
-  const crypto = settings.aesKeys.length > 0 ? new WechatCrypto({ token: settings.token, appId: settings.appId, encodingAESKeys: settings.aesKeys }) : undefined;
+  const crypto =
+    settings.aesKeys.length > 0
+      ? new WechatCrypto({ token: settings.token, appId: settings.appId, encodingAESKeys: settings.aesKeys })
+      : undefined;
   const bot = new Bot<BotContext>({ store: options.store, log, plugins: defaultPlugins(options.config, options.plugins) });
   await bot.init();
   const app = new Koa();

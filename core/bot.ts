@@ -68,7 +68,9 @@ export class Bot<C extends Context = Context> {
     this.store = options.store;
     this.users = new Users(options.store);
     this.log = options.log;
-    this.#onError = options.onError ?? ((error) => this.log.error({ err: error.cause, plugin: error.plugin, event: error.ctx.event.type }, error.message));
+    this.#onError =
+      options.onError ??
+      ((error) => this.log.error({ err: error.cause, plugin: error.plugin, event: error.ctx.event.type }, error.message));
     for (const plugin of options.plugins ?? []) this.use(plugin);
   }
 

@@ -9,7 +9,8 @@ export const QR_LIMITS = {
 } as const;
 
 /** How long a campaign's code lives: for ever, or a number of seconds (renewed by the sync). */
-export type CampaignLifetime = { readonly permanent: true; readonly expireSeconds?: never } | { readonly permanent?: false; readonly expireSeconds: number };
+export type CampaignLifetime =
+  { readonly permanent: true; readonly expireSeconds?: never } | { readonly permanent?: false; readonly expireSeconds: number };
 
 /** The QR-code part of a campaign: its scene and lifetime. */
 export type CampaignCode = { readonly scene: number | string } & CampaignLifetime;
@@ -36,7 +37,8 @@ export function actionNameOf(code: CampaignCode): QrActionName {
 export function validateCampaignCode(code: Partial<Record<keyof CampaignCode, unknown>>, at: string): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const { scene, permanent, expireSeconds } = code;
-  if (permanent !== undefined && typeof permanent !== 'boolean') issues.push({ path: `${at}.permanent`, message: 'must be true or left out' });
+  if (permanent !== undefined && typeof permanent !== 'boolean')
+    issues.push({ path: `${at}.permanent`, message: 'must be true or left out' });
   if (permanent === true && expireSeconds !== undefined) {
     issues.push({ path: `${at}.expireSeconds`, message: 'a permanent code does not expire: remove expireSeconds or permanent' });
   }
@@ -50,12 +52,17 @@ export function validateCampaignCode(code: Partial<Record<keyof CampaignCode, un
   if (typeof scene === 'number') {
     const { min, max } = permanent === true ? QR_LIMITS.permanentSceneId : QR_LIMITS.temporarySceneId;
     if (!Number.isInteger(scene) || scene < min || scene > max) {
-      issues.push({ path: `${at}.scene`, message: `a ${permanent === true ? 'permanent' : 'temporary'} numeric scene must be a whole number from ${min} to ${max}` });
+      issues.push({
+        path: `${at}.scene`,
+        message: `a ${permanent === true ? 'permanent' : 'temporary'} numeric scene must be a whole number from ${min} to ${max}`,
+      });
     }
   } else if (typeof scene === 'string') {
     const { min, max } = QR_LIMITS.sceneStrLength;
-    if (scene.length < min || scene.length > max) issues.push({ path: `${at}.scene`, message: `a string scene has ${min} to ${max} characters` });
-    if (scene.startsWith('qrscene_')) issues.push({ path: `${at}.scene`, message: 'must not start with qrscene_ (WeChat adds that prefix itself)' });
+    if (scene.length < min || scene.length > max)
+      issues.push({ path: `${at}.scene`, message: `a string scene has ${min} to ${max} characters` });
+    if (scene.startsWith('qrscene_'))
+      issues.push({ path: `${at}.scene`, message: 'must not start with qrscene_ (WeChat adds that prefix itself)' });
   } else {
     issues.push({ path: `${at}.scene`, message: 'must be a number (scene_id) or a string (scene_str)' });
   }

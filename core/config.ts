@@ -60,7 +60,9 @@ export interface BotConfig<M extends Menu = Menu, N extends string = string> {
  * @example
  * export default defineConfig({ welcome: '欢迎关注' })
  */
-export function defineConfig<const M extends Menu = { button: [] }, const N extends string = never>(config: BotConfig<M, N>): BotConfig<M, N> {
+export function defineConfig<const M extends Menu = { button: [] }, const N extends string = never>(
+  config: BotConfig<M, N>,
+): BotConfig<M, N> {
   return config;
 }
 

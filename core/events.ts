@@ -189,6 +189,7 @@ export function dedupeKeyOf(event: WechatEvent): string {
   if ('msgId' in event && event.msgId && EVENTS[event.type as EventType]?.msgType !== 'event') {
     return `m:${event.from}|${event.msgId}`;
   }
-  const detail = 'key' in event ? event.key : 'scene' in event ? event.scene : 'url' in event ? event.url : 'path' in event ? event.path : '';
+  const detail =
+    'key' in event ? event.key : 'scene' in event ? event.scene : 'url' in event ? event.url : 'path' in event ? event.path : '';
   return `e:${event.from}|${event.createTime}|${event.type}|${detail ?? ''}`;
 }

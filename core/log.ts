@@ -33,7 +33,10 @@ const REDACT = [
  * log.info({ event: 'subscribe' }, 'handled')
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
-  return pino({ level: options.level ?? process.env.LOG_LEVEL ?? 'info', redact: { paths: REDACT, censor: '[redacted]' } }, options.destination);
+  return pino(
+    { level: options.level ?? process.env.LOG_LEVEL ?? 'info', redact: { paths: REDACT, censor: '[redacted]' } },
+    options.destination,
+  );
 }
 
 /**

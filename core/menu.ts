@@ -85,7 +85,10 @@ export function validateMenu(menu: unknown, path = 'menu'): ConfigIssue[] {
 export function clickKeysIn(menu: Menu | undefined): Map<string, string> {
   const found = new Map<string, string>();
   menu?.button.forEach((button, i) => {
-    const actions = 'sub_button' in button ? button.sub_button.map((b, j) => [b, `menu.button[${i}].sub_button[${j}]`] as const) : [[button, `menu.button[${i}]`] as const];
+    const actions =
+      'sub_button' in button
+        ? button.sub_button.map((b, j) => [b, `menu.button[${i}].sub_button[${j}]`] as const)
+        : [[button, `menu.button[${i}]`] as const];
     for (const [action, path] of actions) if (action.type === 'click') found.set(action.key, path);
   });
   return found;
@@ -96,7 +99,10 @@ function checkAction(button: unknown, maxName: number, at: string, issues: Confi
   checkName(button.name, maxName, at, issues);
   const type = button.type;
   if (typeof type !== 'string' || !TYPES.has(type)) {
-    return void issues.push({ path: `${at}.type`, message: `unknown button type ${JSON.stringify(type)}; use one of ${[...TYPES].join(', ')}` });
+    return void issues.push({
+      path: `${at}.type`,
+      message: `unknown button type ${JSON.stringify(type)}; use one of ${[...TYPES].join(', ')}`,
+    });
   }
   if ((KEY_TYPES as readonly string[]).includes(type)) {
     if (checkText(button.key, 'key', 128, at, issues)) {
@@ -118,7 +124,10 @@ function checkAction(button: unknown, maxName: number, at: string, issues: Confi
 function checkName(name: unknown, max: number, at: string, issues: ConfigIssue[]): void {
   if (typeof name !== 'string' || name === '') return void issues.push({ path: `${at}.name`, message: 'a button needs a name' });
   if (bytes(name) > max) {
-    issues.push({ path: `${at}.name`, message: `${JSON.stringify(name)} is ${bytes(name)} bytes; at most ${max} bytes here (a Chinese character is 3)` });
+    issues.push({
+      path: `${at}.name`,
+      message: `${JSON.stringify(name)} is ${bytes(name)} bytes; at most ${max} bytes here (a Chinese character is 3)`,
+    });
   }
 }
 

@@ -7,7 +7,9 @@ import { createHash, timingSafeEqual } from 'node:crypto';
  * sign('token', ts, nonce, encrypted)       // msg_signature in safe mode
  */
 export function sign(...parts: string[]): string {
-  return createHash('sha1').update([...parts].sort().join('')).digest('hex');
+  return createHash('sha1')
+    .update([...parts].sort().join(''))
+    .digest('hex');
 }
 
 /**

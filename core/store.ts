@@ -97,4 +97,3 @@ function keyvStore(keyv: Keyv, log: Logger): Store {
     },
   };
 }
-

@@ -36,8 +36,10 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
     },
     async middleware(ctx, next) {
       const key = `dedupe:${createHash('sha256').update(dedupeKeyOf(ctx.event)).digest('base64url')}`;
-      const known = recent.get(key) ?? (await running.get(key));
-      if (known) return replay(known);
+      const done = recent.get(key);
+      if (done) return replay(done);
+      const first = running.get(key);
+      if (first) return replay(await first);
       // Claim the key before the first await, so a retry arriving meanwhile waits for this run.
       let settle!: (record: Record) => void;
       running.set(key, new Promise((resolve) => (settle = resolve)));
@@ -53,7 +55,9 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
         }
         await next();
         record = { reply: ctx.response ?? null };
-        await store?.set(key, record, ttl).catch((error: unknown) => ctx.log.error({ err: error }, 'dedupe: store unwritable, a retry may run again'));
+        await store
+          ?.set(key, record, ttl)
+          .catch((error: unknown) => ctx.log.error({ err: error }, 'dedupe: store unwritable, a retry may run again'));
       } finally {
         recent.set(key, record);
         running.delete(key);

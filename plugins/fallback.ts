@@ -3,7 +3,16 @@ import type { BotContext, ResolvedConfig } from '../core/config.ts';
 import { answer } from '../core/filters.ts';
 
 // Events WeChat shows no reply to, reports rather than user actions, and follows (the welcome answers those).
-const SILENT = new Set(['subscribe', 'unsubscribe', 'view', 'view_miniprogram', 'location_report', 'template_send_job_finish', 'mass_send_job_finish', 'publish_job_finish']);
+const SILENT = new Set([
+  'subscribe',
+  'unsubscribe',
+  'view',
+  'view_miniprogram',
+  'location_report',
+  'template_send_job_finish',
+  'mass_send_job_finish',
+  'publish_job_finish',
+]);
 
 /**
  * Last in the chain: answers with `fallback` when nothing else replied to something the user did.

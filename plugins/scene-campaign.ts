@@ -36,7 +36,9 @@ export async function campaignStats(store: Store, campaign: string): Promise<Cam
 export function sceneCampaign(config: ResolvedConfig): Plugin<BotContext> {
   let store: Store | undefined;
   const count = (ctx: BotContext, campaign: string, metric: keyof CampaignStats) =>
-    store?.increment(counterKey(campaign, metric)).catch((error: unknown) => ctx.log.error({ err: error, campaign, metric }, 'campaign counter not saved'));
+    store
+      ?.increment(counterKey(campaign, metric))
+      .catch((error: unknown) => ctx.log.error({ err: error, campaign, metric }, 'campaign counter not saved'));
   return {
     name: 'scene-campaign',
     init(bot) {

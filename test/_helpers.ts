@@ -1,0 +1,201 @@
+// Shared fixtures: events, signed pushes, a server on 127.0.0.1, a store, a quiet logger.
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { Writable } from 'node:stream';
+import type { ExecutionContext } from 'ava';
+import { createApp, type AppOptions } from '../app/server.ts';
+import { resolveConfig, type BotConfig, type BotContext } from '../core/config.ts';
+import { WechatCrypto } from '../core/crypto.ts';
+import type { EventOf, EventType } from '../core/events.ts';
+import { createLogger, type Logger } from '../core/log.ts';
+import type { NormalReply } from '../core/reply.ts';
+import { sign } from '../core/signature.ts';
+import { openStore, type Store } from '../core/store.ts';
+import { parseXml, cdata, type XmlObject } from '../core/xml.ts';
+import type { Menu } from '../core/menu.ts';
+
+export const TOKEN = 'testtoken';
+export const APPID = 'wx2c2769f8efd9abc2';
+export const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+export const ACCOUNT = 'gh_10f6c3c3ac5a';
+
+/** A logger that keeps its lines in memory, so tests can read what was logged. */
+export function memoryLogger(): { log: Logger; lines: () => Record<string, unknown>[]; text: () => string } {
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      chunks.push(String(chunk));
+      done();
+    },
+  });
+  const log = createLogger({ level: 'debug', destination });
+  const text = () => chunks.join('');
+  return {
+    log,
+    text,
+    lines: () =>
+      text()
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as Record<string, unknown>),
+  };
+}
+
+let sequence = 0;
+/** A fresh OpenID-like id. */
+export function openid(): string {
+  return `oTest${process.pid}x${++sequence}${Math.random().toString(36).slice(2, 10)}`;
+}
+
+/** A typed event with the common fields filled in. */
+export function event<T extends EventType>(
+  type: T,
+  fields: Omit<EventOf<T>, 'type' | 'from' | 'to' | 'createTime'> & { from?: string; createTime?: number },
+): EventOf<T> {
+  return { to: ACCOUNT, from: openid(), createTime: 1_700_000_000 + ++sequence, ...fields, type } as unknown as EventOf<T>;
+}
+
+/** The XML WeChat would push for the given fields (all as CDATA or numbers). */
+export function pushXml(fields: Record<string, string | number>): string {
+  const body = Object.entries(fields)
+    .map(([name, value]) => `<${name}>${typeof value === 'number' ? value : cdata(value)}</${name}>`)
+    .join('');
+  return `<xml>${body}</xml>`;
+}
+
+/** Fields of an event push from a user. */
+export function eventFields(from: string, eventName: string, extra: Record<string, string | number> = {}): Record<string, string | number> {
+  return {
+    ToUserName: ACCOUNT,
+    FromUserName: from,
+    CreateTime: Math.floor(Date.now() / 1000) + ++sequence,
+    MsgType: 'event',
+    Event: eventName,
+    ...extra,
+  };
+}
+
+/** The query WeChat signs a push with. */
+export function signedQuery(token = TOKEN, extra: Record<string, string> = {}): URLSearchParams {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const nonce = String(Math.floor(Math.random() * 1e9));
+  return new URLSearchParams({ signature: sign(token, timestamp, nonce), timestamp, nonce, openid: 'o', ...extra });
+}
+
+/** Wraps a push as WeChat does in safe mode: the encrypted body and its query. */
+export function sealPush(xml: string, crypto = testCrypto()): { body: string; query: URLSearchParams } {
+  const query = signedQuery();
+  const encrypt = crypto.encrypt(xml);
+  query.set('encrypt_type', 'aes');
+  query.set('msg_signature', crypto.signature(query.get('timestamp')!, query.get('nonce')!, encrypt));
+  return { body: `<xml><ToUserName>${cdata(ACCOUNT)}</ToUserName><Encrypt>${cdata(encrypt)}</Encrypt></xml>`, query };
+}
+
+export function testCrypto(): WechatCrypto {
+  return new WechatCrypto({ token: TOKEN, appId: APPID, encodingAESKeys: [AES_KEY] });
+}
+
+/** A config using every feature, for the plugin and HTTP tests. */
+export const testMenu = {
+  button: [
+    { type: 'click', name: '今日', key: 'TODAY' },
+    {
+      name: '更多',
+      sub_button: [
+        { type: 'click', name: '慢', key: 'SLOW' },
+        { type: 'view', name: '官网', url: 'https://example.com/' },
+      ],
+    },
+  ],
+} as const satisfies Menu;
+
+export function testConfig(overrides: Partial<BotConfig> = {}): BotConfig {
+  return {
+    welcome: 'default welcome',
+    menu: testMenu,
+    clicks: {
+      TODAY: 'today reply',
+      SLOW: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 10_000).unref());
+        return 'slow reply';
+      },
+    },
+    campaigns: {
+      poster: { scene: 'poster', expireSeconds: 86_400, welcome: 'poster welcome', scan: 'poster scan' },
+      door: { scene: 1001, permanent: true, welcome: (ctx) => `door welcome ${ctx.campaign?.name}` },
+    },
+    ...overrides,
+  };
+}
+
+export interface TestServer {
+  url: string;
+  store: Store;
+  log: ReturnType<typeof memoryLogger>;
+  late: { ctx: BotContext; reply: NormalReply }[];
+  bot: Awaited<ReturnType<typeof createApp>>['bot'];
+  /** POSTs a plaintext push, signed. */
+  push(fields: Record<string, string | number>): Promise<Response>;
+  /** POSTs a push in safe mode. */
+  pushAes(fields: Record<string, string | number>): Promise<Response>;
+}
+
+/** Starts the app on 127.0.0.1 (random port); the test stops it at its end. */
+export async function startServer(
+  t: ExecutionContext,
+  options: { config?: BotConfig; aes?: boolean; deadlineMs?: number; store?: Store } = {},
+): Promise<TestServer> {
+  const log = memoryLogger();
+  const store = options.store ?? (await openStore('memory://', { log: log.log }));
+  const late: TestServer['late'] = [];
+  const appOptions: AppOptions = {
+    settings: { token: TOKEN, appId: APPID, aesKeys: options.aes ? [AES_KEY] : [], deadlineMs: options.deadlineMs ?? 4500 },
+    config: resolveConfig(options.config ?? testConfig()),
+    store,
+    log: log.log,
+    onLateReply: (ctx, reply) => void late.push({ ctx, reply }),
+  };
+  const { app, bot } = await createApp(appOptions);
+  const server: Server = await new Promise((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  t.teardown(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+    if (!options.store) await store.close();
+  });
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/wechat`;
+  return {
+    url,
+    store,
+    log,
+    late,
+    bot,
+    push: (fields) => fetch(`${url}?${signedQuery()}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: pushXml(fields) }),
+    pushAes: (fields) => {
+      const sealed = sealPush(pushXml(fields));
+      return fetch(`${url}?${sealed.query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: sealed.body });
+    },
+  };
+}
+
+/** Reads a reply: 'success', or the reply XML's fields (decrypted in safe mode). */
+export async function readReply(response: Response): Promise<'success' | XmlObject> {
+  const text = await response.text();
+  if (text === 'success') return 'success';
+  const xml = await parseXml(text);
+  if (typeof xml.Encrypt !== 'string') return xml;
+  return parseXml(testCrypto().decrypt(xml.Encrypt).xml);
+}
+
+/** A bot with the default chain on a memory store, driven without HTTP. */
+export async function makeBot(t: ExecutionContext, config: BotConfig = testConfig(), store?: Store) {
+  const { Bot } = await import('../core/bot.ts');
+  const { defaultPlugins } = await import('../plugins/index.ts');
+  const log = memoryLogger();
+  const ownStore = store ?? (await openStore('memory://', { log: log.log }));
+  if (!store) t.teardown(() => ownStore.close());
+  const bot = new Bot<BotContext>({ store: ownStore, log: log.log, plugins: defaultPlugins(resolveConfig(config)) });
+  await bot.init();
+  return { bot, store: ownStore, log };
+}

@@ -1,0 +1,109 @@
+import test from 'ava';
+import { Bot, type Plugin } from '../core/bot.ts';
+import { click, on } from '../core/filters.ts';
+import { openStore } from '../core/store.ts';
+import { event, makeBot, memoryLogger, testConfig } from './_helpers.ts';
+
+async function bare(plugins: Plugin[]) {
+  const log = memoryLogger();
+  const bot = new Bot({ store: await openStore('memory://', { log: log.log }), log: log.log, plugins });
+  await bot.init();
+  return { bot, log };
+}
+
+test('plugins run in order, onion style', async (t) => {
+  const seen: string[] = [];
+  const step = (name: string): Plugin => ({
+    name,
+    async middleware(_ctx, next) {
+      seen.push(`${name} in`);
+      await next();
+      seen.push(`${name} out`);
+    },
+  });
+  const { bot } = await bare([step('a'), step('b')]);
+  await bot.handle(event('text', { text: 'x', msgId: '1' }));
+  t.deepEqual(seen, ['a in', 'b in', 'b out', 'a out']);
+});
+
+test('a throwing plugin is logged with the event, and the rest of the chain still answers', async (t) => {
+  const { bot, log } = await bare([
+    { name: 'broken', middleware: () => Promise.reject(new Error('boom')) },
+    { name: 'answer', middleware: (ctx) => ctx.reply('still here') },
+  ]);
+  t.like(await bot.handle(event('text', { text: 'x', msgId: '1' })), { content: 'still here' });
+  const line = log.lines().find((l) => l.plugin === 'broken');
+  t.like(line, { event: 'text', level: 50 });
+  t.regex(String(line?.msg), /boom/);
+});
+
+test('a plugin whose init fails is left out, the others run', async (t) => {
+  const { bot, log } = await bare([
+    { name: 'bad-init', init: () => Promise.reject(new Error('no db')), middleware: (ctx) => ctx.reply('from bad') },
+    { name: 'good', middleware: (ctx, next) => (ctx.response ? next() : (ctx.reply('from good'), next())) },
+  ]);
+  t.like(await bot.handle(event('text', { text: 'x', msgId: '1' })), { content: 'from good' });
+  t.regex(log.text(), /bad-init failed to start/);
+});
+
+test('next() called twice is an error of that plugin, not a second run', async (t) => {
+  let runs = 0;
+  const { bot, log } = await bare([
+    {
+      name: 'twice',
+      async middleware(_ctx, next) {
+        await next();
+        await next();
+      },
+    },
+    { name: 'count', middleware: () => void runs++ },
+  ]);
+  await bot.handle(event('text', { text: 'x', msgId: '1' }));
+  t.is(runs, 1);
+  t.regex(log.text(), /next\(\) called multiple times/);
+});
+
+test('on() and click() narrow the event and pass others through', async (t) => {
+  const { bot } = await bare([
+    { name: 'scan', middleware: on('scan', (ctx) => `scene ${ctx.event.scene}`) },
+    { name: 'click', middleware: click('A', (ctx) => `key ${ctx.event.key}`) },
+    { name: 'msgs', middleware: on(['text', 'voice'], () => 'a message') },
+  ]);
+  t.like(await bot.handle(event('scan', { scene: '7' })), { content: 'scene 7' });
+  t.like(await bot.handle(event('click', { key: 'A' })), { content: 'key A' });
+  t.is(await bot.handle(event('click', { key: 'B' })), undefined);
+  t.like(await bot.handle(event('voice', { mediaId: 'm', msgId: '2' })), { content: 'a message' });
+  // @ts-expect-error a scan event has no key
+  on('scan', (ctx) => ctx.event.key);
+});
+
+test('a reply set twice keeps the later one and says so', async (t) => {
+  const { bot, log } = await bare([
+    {
+      name: 'twice',
+      middleware: (ctx) => {
+        ctx.reply('first');
+        ctx.reply({ type: 'image', mediaId: 'M' });
+      },
+    },
+  ]);
+  t.like(await bot.handle(event('text', { text: 'x', msgId: '1' })), { type: 'image' });
+  t.regex(log.text(), /reply set twice/);
+});
+
+test('the fallback answers a message nothing else answered, but not a view or unsubscribe', async (t) => {
+  const { bot } = await makeBot(t, { ...testConfig(), fallback: 'got it' });
+  t.like(await bot.handle(event('text', { text: 'hello', msgId: '1' })), { content: 'got it' });
+  t.is(await bot.handle(event('view', { url: 'https://e.com/' })), undefined);
+  t.is(await bot.handle(event('unsubscribe', {})), undefined);
+});
+
+test('author plugins run after the built-ins and can replace their reply', async (t) => {
+  const { bot } = await makeBot(t, {
+    ...testConfig(),
+    plugins: [
+      { name: 'vip', middleware: on('subscribe', (ctx) => (ctx.response?.type === 'text' ? `${ctx.response.content}!` : undefined)) },
+    ],
+  });
+  t.like(await bot.handle(event('subscribe', {})), { content: 'default welcome!' });
+});
