@@ -1,7 +1,6 @@
 import type { Server } from 'node:http';
 import { createLogger } from '../core/log.ts';
-import { openStore } from '../core/store.ts';
-import { loadConfig } from './load-config.ts';
+import { startRuntime } from './runtime.ts';
 import { createApp } from './server.ts';
 import { loadDotEnv, readSettings } from './settings.ts';
 
@@ -10,29 +9,35 @@ const log = createLogger();
 try {
   loadDotEnv();
   const settings = readSettings();
-  const config = await loadConfig(settings.configFile);
-  const store = await openStore(settings.store, { log });
-  const { app } = await createApp({ settings, config, store, log });
+  const runtime = await startRuntime(settings, log);
+  if (runtime.emulator) {
+    log.warn(
+      `EMULATOR MODE: no WECHAT_APPID is set, so the bot runs offline against the built-in WeChat emulator (API calls never leave this machine). Token: "${settings.token}". Set WECHAT_APPID, WECHAT_SECRET and WECHAT_TOKEN to serve a real account.`,
+    );
+  }
+  const { app, bot } = await createApp({ settings, config: runtime.config, store: runtime.store, log, api: runtime.api });
   const server: Server = app.listen(settings.port, () => {
-    if (settings.emulator) {
-      log.warn(
-        `no WECHAT_APPID: running offline in emulator mode with the Token "${settings.token}"; set WECHAT_APPID, WECHAT_SECRET and WECHAT_TOKEN to serve a real account`,
-      );
-    }
     log.info(
       {
         port: settings.port,
         mode: settings.aesKeys.length > 0 ? 'safe (AES)' : 'plaintext',
         store: settings.store.split('://')[0],
-        campaigns: config.campaigns.size,
+        campaigns: runtime.config.campaigns.size,
       },
       `bot listening on http://localhost:${settings.port}/wechat`,
     );
   });
+  server.on('error', (error) => {
+    log.fatal({ err: error }, `cannot listen on port ${settings.port}`);
+    process.exit(1);
+  });
   const stop = (signal: string) => {
     log.info({ signal }, 'shutting down');
     server.close(() => {
-      void store.close().finally(() => process.exit(0));
+      void bot
+        .close()
+        .then(() => runtime.close())
+        .finally(() => process.exit(0));
     });
     // In-flight pushes have WeChat's 5 s at most; do not wait for idle keep-alive sockets.
     setTimeout(() => server.closeAllConnections(), 5000).unref();

@@ -1,12 +1,18 @@
+import Router from '@koa/router';
 import Koa from 'koa';
+import type { WechatApi } from '../core/api.ts';
 import { Bot } from '../core/bot.ts';
 import type { BotContext, ResolvedConfig } from '../core/config.ts';
 import { WechatCrypto } from '../core/crypto.ts';
+import { lateReplySender } from '../core/late-reply.ts';
 import type { Logger } from '../core/log.ts';
+import { qrPng, qrSvg } from '../core/qr-image.ts';
+import { readQrRecord } from '../core/qr-records.ts';
 import type { NormalReply } from '../core/reply.ts';
 import type { Store } from '../core/store.ts';
 import { wechatRouter } from '../core/transport.ts';
 import { defaultPlugins, type DefaultPluginsOptions } from '../plugins/index.ts';
+import { syncPlugin, type SyncOptions } from '../plugins/sync.ts';
 import type { Settings } from './settings.ts';
 
 /** Options of {@link createApp}. */
@@ -15,24 +21,36 @@ export interface AppOptions {
   config: ResolvedConfig;
   store: Store;
   log: Logger;
+  /** WeChat's API: enables the start-up sync and late replies through customer-service messages. */
+  api?: WechatApi;
   plugins?: DefaultPluginsOptions;
+  sync?: Omit<SyncOptions, 'api' | 'config'>;
+  /** Replaces the default late-reply hook (a customer-service message through `api`). */
   onLateReply?(ctx: BotContext, reply: NormalReply): void | Promise<void>;
 }
 
 /**
- * Builds the bot and the Koa app serving it at /wechat. Throws for a malformed EncodingAESKey.
+ * Builds the bot and the Koa app: the callback at /wechat and campaign QR images at /qr/<campaign>.png|svg.
+ * Throws for a malformed EncodingAESKey.
  * @example
- * const { app, bot } = await createApp({ settings, config, store, log })
- * app.listen(3000, '127.0.0.1')
+ * const { app, bot } = await createApp({ settings, config, store, log, api })
+ * app.listen(3000)
  */
-export async function createApp(options: AppOptions): Promise<{ app: Koa; bot: Bot<BotContext> }> {
-  const { settings, log } = options;
+export async function createApp(options: AppOptions) {
+  const { settings, log, api, config, store } = options;
   const crypto =
     settings.aesKeys.length > 0
       ? new WechatCrypto({ token: settings.token, appId: settings.appId, encodingAESKeys: settings.aesKeys })
       : undefined;
-  const bot = new Bot<BotContext>({ store: options.store, log, plugins: defaultPlugins(options.config, options.plugins) });
+  const sync = api ? syncPlugin({ api, config, ...options.sync }) : undefined;
+  const bot = new Bot<BotContext>({
+    store,
+    log,
+    ...(api ? { api } : {}),
+    plugins: [...defaultPlugins(config, options.plugins), ...(sync ? [sync] : [])],
+  });
   await bot.init();
+
   const app = new Koa();
   // One error path: anything unexpected is logged and answered without a stack trace.
   app.use(async (koa, next) => {
@@ -45,13 +63,41 @@ export async function createApp(options: AppOptions): Promise<{ app: Koa; bot: B
       koa.body = 'internal error';
     }
   });
-  const router = wechatRouter(bot, {
-    token: settings.token,
-    log,
-    deadlineMs: settings.deadlineMs,
-    ...(crypto ? { crypto } : {}),
-    ...(options.onLateReply ? { onLateReply: options.onLateReply } : {}),
+  const onLateReply = options.onLateReply ?? (api ? lateReplySender(api) : undefined);
+  app.use(
+    wechatRouter(bot, {
+      token: settings.token,
+      log,
+      deadlineMs: settings.deadlineMs,
+      ...(crypto ? { crypto } : {}),
+      ...(onLateReply ? { onLateReply } : {}),
+    }).routes(),
+  );
+  app.use(qrRoutes(config, store).routes());
+  return { app, bot, sync };
+}
+
+// A campaign's code as a print-ready image, rendered locally from the url WeChat gave.
+function qrRoutes(config: ResolvedConfig, store: Store): Router {
+  const router = new Router();
+  router.get('/qr/:file', async (koa) => {
+    const match = /^(.+)\.(png|svg)$/.exec(koa.params.file ?? '');
+    const campaign = match ? config.campaigns.get(match[1]!) : undefined;
+    if (!match || !campaign) {
+      koa.status = 404;
+      koa.body = 'no such campaign';
+      return;
+    }
+    const record = await readQrRecord(store, campaign);
+    if (!record) {
+      koa.status = 404;
+      koa.body = 'this campaign has no code yet: the start-up sync creates it';
+      return;
+    }
+    const size = Math.min(4096, Math.max(128, Number(koa.query.size) || 1024));
+    koa.set('Cache-Control', 'no-cache');
+    koa.type = match[2]!;
+    koa.body = match[2] === 'png' ? await qrPng(record.url, { size }) : await qrSvg(record.url);
   });
-  app.use(router.routes());
-  return { app, bot };
+  return router;
 }

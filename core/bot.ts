@@ -1,3 +1,4 @@
+import type { WechatApi } from './api.ts';
 import { createContext, type Context } from './context.ts';
 import type { WechatEvent } from './events.ts';
 import { maskId, type Logger } from './log.ts';
@@ -13,6 +14,7 @@ export interface PluginInit {
   readonly store: Store;
   readonly users: Users;
   readonly log: Logger;
+  readonly api: WechatApi | undefined;
 }
 
 /**
@@ -26,6 +28,8 @@ export interface Plugin<C extends Context = Context> {
   /** Runs once before the first push; may start background work, must not block long. */
   init?(bot: PluginInit): void | Promise<void>;
   readonly middleware?: Middleware<C>;
+  /** Stops the plugin's background work (timers, connections) at shutdown. */
+  close?(): void | Promise<void>;
 }
 
 /** An error thrown by a plugin while handling a push. */
@@ -45,6 +49,8 @@ export interface BotOptions<C extends Context = Context> {
   store: Store;
   log: Logger;
   plugins?: readonly Plugin<C>[];
+  /** WeChat's HTTP API, given to plugins and contexts. */
+  api?: WechatApi;
   /** Called for every plugin error; logs it by default. */
   onError?(error: BotError): void;
 }
@@ -59,6 +65,7 @@ export class Bot<C extends Context = Context> {
   readonly store: Store;
   readonly users: Users;
   readonly log: Logger;
+  readonly api: WechatApi | undefined;
   readonly #plugins: Plugin<C>[] = [];
   readonly #failedInit = new Set<Plugin<C>>();
   readonly #onError: (error: BotError) => void;
@@ -68,6 +75,7 @@ export class Bot<C extends Context = Context> {
     this.store = options.store;
     this.users = new Users(options.store);
     this.log = options.log;
+    this.api = options.api;
     this.#onError =
       options.onError ??
       ((error) => this.log.error({ err: error.cause, plugin: error.plugin, event: error.ctx.event.type }, error.message));
@@ -88,7 +96,7 @@ export class Bot<C extends Context = Context> {
 
   /** Runs every plugin's init. A plugin whose init fails is logged and left out of the chain. */
   async init(): Promise<void> {
-    const init: PluginInit = { store: this.store, users: this.users, log: this.log };
+    const init: PluginInit = { store: this.store, users: this.users, log: this.log, api: this.api };
     for (const plugin of this.#plugins) {
       try {
         await plugin.init?.(init);
@@ -99,10 +107,21 @@ export class Bot<C extends Context = Context> {
     }
   }
 
+  /** Stops every plugin's background work; the store is the caller's to close. */
+  async close(): Promise<void> {
+    for (const plugin of this.#plugins) {
+      try {
+        await plugin.close?.();
+      } catch (error) {
+        this.log.error({ err: error, plugin: plugin.name }, `plugin ${plugin.name} failed to stop`);
+      }
+    }
+  }
+
   /** Makes the context of a push, for callers that need it before the chain ends (the transport). */
   context(event: WechatEvent): C {
     const log = this.log.child({ event: event.type, user: maskId(event.from) });
-    return createContext(event, log, this.users) as C;
+    return createContext(event, log, this.users, this.api) as C;
   }
 
   /** Runs the chain on a context. Never rejects: plugin errors go to onError. */

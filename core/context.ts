@@ -1,3 +1,4 @@
+import type { WechatApi } from './api.ts';
 import type { WechatEvent } from './events.ts';
 import type { Logger } from './log.ts';
 import { normalizeReply, type NormalReply, type Reply } from './reply.ts';
@@ -19,6 +20,8 @@ export interface Context<E extends WechatEvent = WechatEvent> {
   /** Logger carrying the event type and a masked user id. */
   readonly log: Logger;
   readonly user: UserHandle;
+  /** WeChat's HTTP API (customer-service messages, user info, …); undefined when the bot has none. */
+  readonly api: WechatApi | undefined;
   /** Sets the passive reply; a later call replaces an earlier one. */
   reply(reply: Reply): void;
   /** The reply set so far. */
@@ -28,11 +31,12 @@ export interface Context<E extends WechatEvent = WechatEvent> {
 }
 
 /** Builds the context of one push. */
-export function createContext<E extends WechatEvent>(event: E, log: Logger, users: Users): Context<E> {
+export function createContext<E extends WechatEvent>(event: E, log: Logger, users: Users, api: WechatApi | undefined): Context<E> {
   let response: NormalReply | undefined;
   return {
     event,
     log,
+    api,
     duplicate: false,
     user: {
       get: () => users.get(event.from),

@@ -1,0 +1,302 @@
+import { randomBytes } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Router from '@koa/router';
+import Koa from 'koa';
+import { koaBody } from 'koa-body';
+import { validateMenu, type Menu } from '../core/menu.ts';
+import { QR_LIMITS } from '../core/campaigns.ts';
+
+/** Options of {@link WechatEmulator}. */
+export interface EmulatorOptions {
+  appId: string;
+  secret: string;
+  /** Lifetime of an access_token; WeChat's is 7200 s. */
+  tokenTtlSeconds?: number;
+  /** Permanent codes an account may ever create; WeChat's is 100,000. */
+  permanentQuota?: number;
+}
+
+/** A fault to inject into the next calls of one API. */
+export interface Fault {
+  /** Answer with this errcode. */
+  errcode?: number;
+  /** Answer with a body that is not JSON. */
+  invalidJson?: boolean;
+  /** Wait this long before answering (past the client's timeout: a time-out). */
+  delayMs?: number;
+  /** How many calls it affects; 1 by default. */
+  times?: number;
+}
+
+/** One call the emulator received: the API name and its errcode (0: success). */
+export interface EmulatorCall {
+  api: string;
+  errcode: number;
+}
+
+/** A code the emulator created. */
+export interface EmulatedQrCode {
+  actionName: string;
+  scene: number | string;
+  url: string;
+  expireSeconds?: number;
+}
+
+type Json = Record<string, unknown>;
+const ACTION_NAMES = new Set(['QR_SCENE', 'QR_STR_SCENE', 'QR_LIMIT_SCENE', 'QR_LIMIT_STR_SCENE']);
+const MSG_TYPES = new Set([
+  'text',
+  'image',
+  'voice',
+  'video',
+  'music',
+  'news',
+  'mpnews',
+  'msgmenu',
+  'wxcard',
+  'miniprogrampage',
+  'mpnewsarticle',
+]);
+const OVERLAP_MS = 5 * 60_000;
+
+/**
+ * A stand-in for WeChat's HTTP API that behaves like it: tokens that expire and are invalidated,
+ * the same validation and errcodes for menus and QR codes, a permanent-code quota, custom messages
+ * recorded. Used by `npm start` without an account, by the CLI and by the tests.
+ * @example
+ * const emulator = new WechatEmulator({ appId: 'wx…', secret: 's' })
+ * const { url, close } = await emulator.listen()
+ */
+export class WechatEmulator {
+  readonly calls: EmulatorCall[] = [];
+  readonly qrcodes = new Map<string, EmulatedQrCode>();
+  readonly customMessages: Json[] = [];
+  menu: Menu | undefined;
+  readonly app: Koa;
+  readonly #options: Required<EmulatorOptions>;
+  readonly #tokens = new Map<string, number>(); // token → expiry, epoch ms
+  #stable: string | undefined;
+  #lastForce = 0;
+  readonly #faults = new Map<string, Fault>();
+
+  constructor(options: EmulatorOptions) {
+    this.#options = { tokenTtlSeconds: 7200, permanentQuota: QR_LIMITS.permanentSceneId.max, ...options };
+    this.app = new Koa();
+    this.app.use(koaBody({ json: true, urlencoded: false, text: false, multipart: false, jsonLimit: '1mb' }));
+    this.app.use(this.#routes().routes());
+  }
+
+  /** Makes the next calls of an API fail (api: 'menu/create', 'stable_token', …). */
+  fail(api: string, fault: Fault): void {
+    this.#faults.set(api, { times: 1, ...fault });
+  }
+
+  /** Invalidates every token, as a refresh by another party would. */
+  invalidateTokens(): void {
+    this.#tokens.clear();
+    this.#stable = undefined;
+  }
+
+  /** How many calls an API received. */
+  count(api: string): number {
+    return this.calls.filter((c) => c.api === api).length;
+  }
+
+  /** Permanent codes created so far. */
+  get permanentCount(): number {
+    return [...this.qrcodes.values()].filter((c) => c.actionName.startsWith('QR_LIMIT')).length;
+  }
+
+  /** Serves the emulator on 127.0.0.1. */
+  async listen(port = 0): Promise<{ url: string; close(): Promise<void> }> {
+    const server: Server = await new Promise((resolve) => {
+      const s = this.app.listen(port, '127.0.0.1', () => resolve(s));
+    });
+    return {
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      close: () =>
+        new Promise((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  }
+
+  #routes(): Router {
+    const router = new Router();
+    const endpoint = (method: 'get' | 'post', path: string, api: string, handle: (input: Json, query: Json) => Json, auth = true) => {
+      router[method](path, async (koa) => {
+        const fault = this.#takeFault(api);
+        if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
+        if (fault?.invalidJson) {
+          this.calls.push({ api, errcode: NaN });
+          koa.type = 'text/html';
+          koa.body = '<html>502 Bad Gateway</html>';
+          return;
+        }
+        const query = koa.query as Json;
+        let answer: Json;
+        if (fault?.errcode !== undefined) answer = error(fault.errcode, 'injected fault');
+        else if (auth && this.#tokenError(query.access_token)) answer = this.#tokenError(query.access_token)!;
+        else answer = handle((koa.request as { body?: Json }).body ?? {}, query);
+        this.calls.push({ api, errcode: Number(answer.errcode ?? 0) });
+        koa.body = answer;
+      });
+    };
+    endpoint('get', '/cgi-bin/token', 'token', (_, q) => this.#classicToken(q), false);
+    endpoint('post', '/cgi-bin/stable_token', 'stable_token', (body) => this.#stableToken(body), false);
+    endpoint('post', '/cgi-bin/qrcode/create', 'qrcode/create', (body) => this.#createQr(body));
+    endpoint('post', '/cgi-bin/menu/create', 'menu/create', (body) => this.#createMenu(body));
+    endpoint('get', '/cgi-bin/menu/get', 'menu/get', () => this.#getMenu());
+    endpoint('get', '/cgi-bin/get_current_selfmenu_info', 'get_current_selfmenu_info', () => this.#selfMenuInfo());
+    endpoint('get', '/cgi-bin/menu/delete', 'menu/delete', () => ((this.menu = undefined), ok()));
+    endpoint('post', '/cgi-bin/message/custom/send', 'message/custom/send', (body) => this.#customSend(body));
+    endpoint('get', '/cgi-bin/user/info', 'user/info', (_, q) => this.#userInfo(q));
+    return router;
+  }
+
+  #takeFault(api: string): Fault | undefined {
+    const fault = this.#faults.get(api);
+    if (!fault) return undefined;
+    if (--fault.times! <= 0) this.#faults.delete(api);
+    return fault;
+  }
+
+  #credentialsError(appid: unknown, secret: unknown): Json | undefined {
+    if (appid !== this.#options.appId) return error(40013, 'invalid appid');
+    if (secret !== this.#options.secret) return error(40125, 'invalid appsecret');
+    return undefined;
+  }
+
+  #issue(): string {
+    const token = randomBytes(96).toString('base64url'); // WeChat's are long: clients must store ≥ 512 chars
+    this.#tokens.set(token, Date.now() + this.#options.tokenTtlSeconds * 1000);
+    return token;
+  }
+
+  #remaining(token: string): number {
+    return Math.max(0, Math.floor(((this.#tokens.get(token) ?? 0) - Date.now()) / 1000));
+  }
+
+  // Each call invalidates earlier classic tokens, after a 5-minute overlap.
+  #classicToken(query: Json): Json {
+    if (query.grant_type !== 'client_credential') return error(40002, 'invalid grant_type');
+    const refused = this.#credentialsError(query.appid, query.secret);
+    if (refused) return refused;
+    for (const [token, expiry] of this.#tokens)
+      if (token !== this.#stable) this.#tokens.set(token, Math.min(expiry, Date.now() + OVERLAP_MS));
+    const token = this.#issue();
+    return { access_token: token, expires_in: this.#options.tokenTtlSeconds };
+  }
+
+  // The same token while valid; a new one in its last 5 minutes, or on a (rate-limited) force_refresh.
+  #stableToken(body: Json): Json {
+    if (body.grant_type !== 'client_credential') return error(40002, 'invalid grant_type');
+    const refused = this.#credentialsError(body.appid, body.secret);
+    if (refused) return refused;
+    const current = this.#stable;
+    if (body.force_refresh === true) {
+      if (Date.now() - this.#lastForce < 30_000) return error(45011, 'api minute-quota reach limit: force_refresh at most every 30 s');
+      this.#lastForce = Date.now();
+      if (current) this.#tokens.set(current, Math.min(this.#tokens.get(current) ?? 0, Date.now() + OVERLAP_MS));
+    } else if (current && this.#remaining(current) * 1000 > OVERLAP_MS) {
+      return { access_token: current, expires_in: this.#remaining(current) };
+    }
+    this.#stable = this.#issue();
+    return { access_token: this.#stable, expires_in: this.#options.tokenTtlSeconds };
+  }
+
+  #tokenError(token: unknown): Json | undefined {
+    if (typeof token !== 'string' || token === '') return error(41001, 'access_token missing');
+    const expiry = this.#tokens.get(token);
+    if (expiry === undefined) return error(40001, 'invalid credential, access_token is invalid or not latest');
+    if (expiry <= Date.now()) return error(42001, 'access_token expired');
+    return undefined;
+  }
+
+  #createQr(body: Json): Json {
+    const actionName = body.action_name;
+    if (typeof actionName !== 'string' || !ACTION_NAMES.has(actionName)) return error(40097, 'invalid args: action_name');
+    const scene = (body.action_info as { scene?: { scene_id?: unknown; scene_str?: unknown } } | undefined)?.scene;
+    const permanent = actionName.startsWith('QR_LIMIT');
+    let value: number | string;
+    if (actionName.endsWith('STR_SCENE')) {
+      const str = scene?.scene_str;
+      if (typeof str !== 'string' || str.length < 1 || str.length > QR_LIMITS.sceneStrLength.max)
+        return error(40097, 'invalid args: scene_str');
+      value = str;
+    } else {
+      const id = scene?.scene_id;
+      const { min, max } = permanent ? QR_LIMITS.permanentSceneId : QR_LIMITS.temporarySceneId;
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < min || id > max) return error(40097, 'invalid args: scene_id');
+      value = id;
+    }
+    let expireSeconds: number | undefined;
+    if (!permanent) {
+      expireSeconds = body.expire_seconds === undefined ? 60 : Number(body.expire_seconds);
+      if (!Number.isInteger(expireSeconds) || expireSeconds < 1 || expireSeconds > QR_LIMITS.expireSeconds.max) {
+        return error(40097, 'invalid args: expire_seconds');
+      }
+    } else if (this.permanentCount >= this.#options.permanentQuota) {
+      return error(45009, 'reach max api daily quota limit: permanent qrcode quota used up');
+    }
+    const ticket = `gQ${randomBytes(30).toString('base64')}`; // base64: + / = must be URL-encoded by clients
+    const url = `http://weixin.qq.com/q/${randomBytes(16).toString('base64url')}`;
+    this.qrcodes.set(ticket, { actionName, scene: value, url, ...(expireSeconds ? { expireSeconds } : {}) });
+    return { ticket, url, ...(expireSeconds ? { expire_seconds: expireSeconds } : {}) };
+  }
+
+  #createMenu(body: Json): Json {
+    const issue = validateMenu(body)[0];
+    if (issue) return error(menuErrcode(issue.path), `${issue.path}: ${issue.message}`);
+    this.menu = JSON.parse(JSON.stringify({ button: body.button })) as Menu;
+    return ok();
+  }
+
+  // menu/get answers as WeChat does: every leaf carries an empty sub_button.
+  #getMenu(): Json {
+    if (!this.menu) return error(46003, 'menu no exist');
+    const leaf = (b: object) => ({ ...b, sub_button: [] });
+    const button = this.menu.button.map((b) => ('sub_button' in b ? { name: b.name, sub_button: b.sub_button.map(leaf) } : leaf(b)));
+    return { menu: { button, menuid: 1 } };
+  }
+
+  #selfMenuInfo(): Json {
+    if (!this.menu) return { is_menu_open: 0 };
+    const button = this.menu.button.map((b) => ('sub_button' in b ? { name: b.name, sub_button: { list: b.sub_button } } : b));
+    return { is_menu_open: 1, selfmenu_info: { button } };
+  }
+
+  #customSend(body: Json): Json {
+    if (typeof body.touser !== 'string' || body.touser === '') return error(40003, 'invalid openid');
+    if (typeof body.msgtype !== 'string' || !MSG_TYPES.has(body.msgtype)) return error(40008, 'invalid message type');
+    const content = (body[body.msgtype] as Json | undefined) ?? undefined;
+    if (!content || typeof content !== 'object') return error(44002, 'empty post data');
+    if (body.msgtype === 'text' && !(content as { content?: unknown }).content) return error(44003, 'empty news data');
+    this.customMessages.push(body);
+    return ok();
+  }
+
+  #userInfo(query: Json): Json {
+    if (typeof query.openid !== 'string' || query.openid === '') return error(40003, 'invalid openid');
+    return {
+      subscribe: 1,
+      openid: query.openid,
+      language: query.lang ?? 'zh_CN',
+      subscribe_time: Math.floor(Date.now() / 1000),
+      subscribe_scene: 'ADD_SCENE_QR_CODE',
+    };
+  }
+}
+
+const ok = (): Json => ({ errcode: 0, errmsg: 'ok' });
+const error = (errcode: number, errmsg: string): Json => ({ errcode, errmsg });
+
+// WeChat's menu errcodes: 40016–40020 at the top level, 40023–40027 in sub menus.
+function menuErrcode(path: string): number {
+  const sub = path.includes('sub_button');
+  const field = path.split('.').pop() ?? '';
+  const base = field === 'type' ? 1 : field === 'name' ? 2 : field === 'key' ? 3 : field === 'url' ? 4 : 0;
+  return (sub ? 40023 : 40016) + base;
+}

@@ -1,0 +1,51 @@
+import { WechatApi } from '../core/api.ts';
+import type { ResolvedConfig } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
+import { openStore, type Store } from '../core/store.ts';
+import { WechatEmulator } from './emulator.ts';
+import { loadConfig } from './load-config.ts';
+import type { Settings } from './settings.ts';
+
+/** The secret the emulator accepts: not a secret, there is no account. */
+export const EMULATOR_SECRET = 'emulator-secret';
+
+/** What the app and the command-line tools run on. */
+export interface Runtime {
+  config: ResolvedConfig;
+  store: Store;
+  api: WechatApi;
+  /** The in-process emulator, in emulator mode. */
+  emulator: WechatEmulator | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads the config, opens the store and connects the API client: to WeChat, or in emulator
+ * mode (no WECHAT_APPID) to an emulator started in this process on 127.0.0.1.
+ * @example
+ * const runtime = await startRuntime(readSettings(), log)
+ */
+export async function startRuntime(settings: Settings, log: Logger): Promise<Runtime> {
+  const config = await loadConfig(settings.configFile);
+  const store = await openStore(settings.store, { log });
+  let emulator: WechatEmulator | undefined;
+  let base = settings.apiBase;
+  let closeEmulator = async () => {};
+  if (settings.emulator) {
+    emulator = new WechatEmulator({ appId: settings.appId, secret: EMULATOR_SECRET });
+    const served = await emulator.listen();
+    base = served.url;
+    closeEmulator = served.close;
+  }
+  const api = new WechatApi({ appId: settings.appId, secret: settings.secret ?? EMULATOR_SECRET, base, store, log });
+  return {
+    config,
+    store,
+    api,
+    emulator,
+    close: async () => {
+      await closeEmulator();
+      await store.close();
+    },
+  };
+}

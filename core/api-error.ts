@@ -1,0 +1,46 @@
+/** What to do about the errcodes a bot author meets most. */
+const HINTS: Record<number, string> = {
+  [-1]: 'WeChat is busy; retried with backoff',
+  40001: 'the access_token is invalid or not the latest (another process may have refreshed it with /cgi-bin/token)',
+  40013: 'WECHAT_APPID is not a valid AppID',
+  40125: 'WECHAT_SECRET is wrong: copy the AppSecret again from the account console',
+  40164: "this machine's IP is not on the account's IP whitelist (设置与开发 → 基本配置 → IP白名单)",
+  42001: 'the access_token expired',
+  45009: "the API's daily quota is used up; it resets at midnight Beijing time",
+  45011: 'called too often; wait and try again',
+  48001: 'the account is not authorized for this API (check its type and verification)',
+  43004: 'the user no longer follows the account',
+  45015: "outside the 48-hour customer-service window: the user hasn't interacted recently",
+  45047: 'too many customer-service messages without a reply from the user',
+  46003: 'the account has no menu',
+};
+
+/**
+ * An error from WeChat's HTTP API, or from reaching it. Carries no token or secret.
+ * @example
+ * try { await api.createMenu(menu) } catch (e) { if (e instanceof ApiError && e.errcode === 40164) … }
+ */
+export class ApiError extends Error {
+  override name = 'ApiError';
+  /** WeChat's errcode; undefined when WeChat was not reached or answered garbage. */
+  readonly errcode: number | undefined;
+  readonly errmsg: string;
+  /** Which API: 'menu/create', 'qrcode/create', … */
+  readonly api: string;
+
+  constructor(api: string, errcode: number | undefined, errmsg: string) {
+    const hint = errcode === undefined ? undefined : HINTS[errcode];
+    super(`${api}: ${errcode === undefined ? '' : `errcode ${errcode} `}${errmsg}${hint ? ` (${hint})` : ''}`);
+    this.api = api;
+    this.errcode = errcode;
+    this.errmsg = errmsg;
+  }
+}
+
+/** Thrown before sending when the arguments would be refused; says what to change. */
+export class ApiArgumentError extends Error {
+  override name = 'ApiArgumentError';
+}
+
+/** errcodes that mean "this access_token is no good": refresh it and retry once. */
+export const STALE_TOKEN = new Set([40001, 40014, 42001]);

@@ -1,0 +1,227 @@
+import { ApiArgumentError, ApiError, STALE_TOKEN } from './api-error.ts';
+import { actionNameOf, QR_LIMITS, validateCampaignCode, type CampaignCode, type QrActionName } from './campaigns.ts';
+import type { Logger } from './log.ts';
+import { validateMenu, type Menu } from './menu.ts';
+import type { NormalReply } from './reply.ts';
+import type { Store } from './store.ts';
+import { describeFailure, TokenManager, type TokenMode } from './token.ts';
+
+/** Options of {@link WechatApi}. */
+export interface ApiOptions {
+  appId: string;
+  secret: string;
+  /** WECHAT_API_BASE: https://api.weixin.qq.com, or the emulator. */
+  base: string;
+  store: Store;
+  log: Logger;
+  tokenMode?: TokenMode;
+  /** Per request. */
+  timeoutMs?: number;
+  /** Delays between attempts when WeChat answers -1 (busy). */
+  busyRetryMs?: readonly number[];
+}
+
+/** What qrcode/create answers. */
+export interface QrCode {
+  ticket: string;
+  /** The code's content: render it yourself. */
+  url: string;
+  /** Temporary codes only. */
+  expireSeconds?: number;
+}
+
+/** A customer-service message, as message/custom/send takes it (without touser). */
+export type CustomMessage =
+  | { msgtype: 'text'; text: { content: string } }
+  | { msgtype: 'image'; image: { media_id: string } }
+  | { msgtype: 'voice'; voice: { media_id: string } }
+  | { msgtype: 'video'; video: { media_id: string; thumb_media_id?: string; title?: string; description?: string } }
+  | {
+      msgtype: 'music';
+      music: { title?: string; description?: string; musicurl?: string; hqmusicurl?: string; thumb_media_id: string };
+    }
+  | { msgtype: 'news'; news: { articles: { title: string; description?: string; url?: string; picurl?: string }[] } };
+
+/** The account's menu as menu/get returns it. */
+export interface MenuInfo {
+  menu: Menu & { menuid?: number };
+  conditionalmenu?: unknown[];
+}
+
+type Json = Record<string, unknown>;
+
+/**
+ * The one client of WeChat's HTTP API. Every call has a timeout; a stale token is refreshed and
+ * the call retried once; -1 (busy) is retried with backoff; other errors throw ApiError.
+ * @example
+ * const api = new WechatApi({ appId, secret, base: 'https://api.weixin.qq.com', store, log })
+ * const { ticket, url } = await api.createQrCode({ scene: 'spring', expireSeconds: 86400 })
+ */
+export class WechatApi {
+  readonly tokens: TokenManager;
+  readonly #options: ApiOptions;
+
+  constructor(options: ApiOptions) {
+    this.#options = options;
+    this.tokens = new TokenManager({
+      appId: options.appId,
+      secret: options.secret,
+      base: options.base,
+      store: options.store,
+      log: options.log,
+      ...(options.tokenMode ? { mode: options.tokenMode } : {}),
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    });
+  }
+
+  /**
+   * Creates a parametric QR code. Permanent codes are limited to 100,000 per account, for ever.
+   * @example
+   * await api.createQrCode({ scene: 1001, permanent: true }) // QR_LIMIT_SCENE
+   */
+  async createQrCode(code: CampaignCode): Promise<QrCode> {
+    const issues = validateCampaignCode(code, 'code');
+    if (issues.length > 0) throw new ApiArgumentError(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    const actionName: QrActionName = actionNameOf(code);
+    const scene = typeof code.scene === 'number' ? { scene_id: code.scene } : { scene_str: code.scene };
+    const body: Json = { action_name: actionName, action_info: { scene } };
+    if (!code.permanent) body.expire_seconds = code.expireSeconds;
+    const answer = await this.#call('qrcode/create', 'POST', '/cgi-bin/qrcode/create', body);
+    if (typeof answer.ticket !== 'string' || typeof answer.url !== 'string')
+      throw new ApiError('qrcode/create', undefined, 'no ticket in the answer');
+    return {
+      ticket: answer.ticket,
+      url: answer.url,
+      ...(typeof answer.expire_seconds === 'number' ? { expireSeconds: answer.expire_seconds } : {}),
+    };
+  }
+
+  /** The address of the code's image on WeChat's server (the ticket URL-encoded). */
+  qrImageUrl(ticket: string): string {
+    return `https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=${encodeURIComponent(ticket)}`;
+  }
+
+  /** Replaces the account's menu; checked against WeChat's limits before sending. */
+  async createMenu(menu: Menu): Promise<void> {
+    const issues = validateMenu(menu);
+    if (issues.length > 0) throw new ApiArgumentError(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    await this.#call('menu/create', 'POST', '/cgi-bin/menu/create', menu as unknown as Json);
+  }
+
+  /** The account's menu, or undefined when it has none (46003). */
+  async getMenu(): Promise<MenuInfo | undefined> {
+    try {
+      return (await this.#call('menu/get', 'GET', '/cgi-bin/menu/get')) as unknown as MenuInfo;
+    } catch (error) {
+      if (error instanceof ApiError && error.errcode === 46003) return undefined;
+      throw error;
+    }
+  }
+
+  /** The menu as set in the console or by the API (get_current_selfmenu_info). */
+  async getCurrentSelfMenuInfo(): Promise<Json> {
+    return this.#call('get_current_selfmenu_info', 'GET', '/cgi-bin/get_current_selfmenu_info');
+  }
+
+  async deleteMenu(): Promise<void> {
+    await this.#call('menu/delete', 'GET', '/cgi-bin/menu/delete');
+  }
+
+  /** Sends a customer-service message (within 48 h of the user's last interaction). */
+  async sendCustom(openid: string, message: CustomMessage): Promise<void> {
+    if (!openid) throw new ApiArgumentError('sendCustom needs the OpenID of the user');
+    await this.#call('message/custom/send', 'POST', '/cgi-bin/message/custom/send', { touser: openid, ...message });
+  }
+
+  /** A user's info; nickname and avatar are no longer given since 2021. */
+  async userInfo(openid: string, lang = 'zh_CN'): Promise<Json> {
+    return this.#call('user/info', 'GET', '/cgi-bin/user/info', undefined, { openid, lang });
+  }
+
+  async #call(api: string, method: 'GET' | 'POST', path: string, body?: Json, query: Record<string, string> = {}): Promise<Json> {
+    const delays = this.#options.busyRetryMs ?? [300, 1000, 3000];
+    for (let busy = 0, refreshed = false; ;) {
+      const token = await this.tokens.get();
+      const answer = await this.#request(api, method, path, token, body, query);
+      const errcode = typeof answer.errcode === 'number' ? answer.errcode : 0;
+      if (errcode === 0) return answer;
+      if (STALE_TOKEN.has(errcode) && !refreshed) {
+        refreshed = true;
+        this.#options.log.warn({ api, errcode }, 'api: stale access_token, refreshing once');
+        await this.tokens.invalidate(token);
+        continue;
+      }
+      const delay = delays[busy++];
+      if (errcode === -1 && delay !== undefined) {
+        this.#options.log.warn({ api, attempt: busy, delayMs: delay }, 'api: WeChat busy (-1), retrying');
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        continue;
+      }
+      throw new ApiError(api, errcode, String(answer.errmsg ?? ''));
+    }
+  }
+
+  async #request(
+    api: string,
+    method: string,
+    path: string,
+    token: string,
+    body: Json | undefined,
+    query: Record<string, string>,
+  ): Promise<Json> {
+    const url = `${this.#options.base}${path}?${new URLSearchParams({ access_token: token, ...query })}`;
+    try {
+      const response = await fetch(url, {
+        method,
+        ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5000),
+      });
+      const answer: unknown = await response.json();
+      if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) throw new SyntaxError('not an object');
+      return answer as Json;
+    } catch (error) {
+      throw new ApiError(api, undefined, describeFailure(error));
+    }
+  }
+}
+
+/**
+ * A passive reply as a customer-service message, for a reply that missed the 5-second window.
+ * @example
+ * customMessageOf({ type: 'text', content: 'hi' }) // { msgtype: 'text', text: { content: 'hi' } }
+ */
+export function customMessageOf(reply: NormalReply): CustomMessage | undefined {
+  switch (reply.type) {
+    case 'text':
+      return { msgtype: 'text', text: { content: reply.content } };
+    case 'image':
+      return { msgtype: 'image', image: { media_id: reply.mediaId } };
+    case 'voice':
+      return { msgtype: 'voice', voice: { media_id: reply.mediaId } };
+    case 'video':
+      return { msgtype: 'video', video: { media_id: reply.mediaId, title: reply.title ?? '', description: reply.description ?? '' } };
+    case 'music':
+      return {
+        msgtype: 'music',
+        music: {
+          title: reply.title ?? '',
+          description: reply.description ?? '',
+          musicurl: reply.musicUrl ?? '',
+          hqmusicurl: reply.hqMusicUrl ?? '',
+          thumb_media_id: reply.thumbMediaId,
+        },
+      };
+    case 'news': {
+      // The custom-message API takes one article for news since 2018.
+      const a = reply.articles[0]!;
+      return {
+        msgtype: 'news',
+        news: { articles: [{ title: a.title, description: a.description ?? '', url: a.url ?? '', picurl: a.picUrl ?? '' }] },
+      };
+    }
+    case 'transfer_customer_service':
+      return undefined;
+  }
+}
+
+export { ApiArgumentError, ApiError, QR_LIMITS };

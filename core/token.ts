@@ -1,0 +1,112 @@
+import { ApiError } from './api-error.ts';
+import type { Logger } from './log.ts';
+import type { Store } from './store.ts';
+
+/** How a token is fetched: `stable` (/cgi-bin/stable_token, the default) or `classic` (/cgi-bin/token). */
+export type TokenMode = 'stable' | 'classic';
+
+/** Options of {@link TokenManager}. */
+export interface TokenOptions {
+  appId: string;
+  secret: string;
+  base: string;
+  store: Store;
+  log: Logger;
+  mode?: TokenMode;
+  timeoutMs?: number;
+  /** Refresh this long before expiry; stable_token rotates 5 minutes before. */
+  marginMs?: number;
+}
+
+interface Cached {
+  token: string;
+  /** Epoch milliseconds. */
+  expiresAt: number;
+}
+
+/**
+ * The one access_token of the account, shared by every process through the store, refreshed ahead
+ * of expiry, one refresh at a time.
+ * @example
+ * const tokens = new TokenManager({ appId, secret, base, store, log })
+ * const token = await tokens.get()
+ */
+export class TokenManager {
+  readonly #options: TokenOptions;
+  readonly #key: string;
+  #cached: Cached | undefined;
+  #refreshing: Promise<Cached> | undefined;
+
+  constructor(options: TokenOptions) {
+    this.#options = options;
+    // Per API host too: tokens of the emulator and of WeChat must never mix in a shared store.
+    this.#key = `token:${options.appId}@${new URL(options.base).host}`;
+  }
+
+  /** A valid token: from memory, else the store, else WeChat. */
+  async get(): Promise<string> {
+    if (this.#fresh(this.#cached)) return this.#cached.token;
+    this.#refreshing ??= this.#load().finally(() => (this.#refreshing = undefined));
+    return (await this.#refreshing).token;
+  }
+
+  /**
+   * Forgets a token WeChat refused, unless a newer one is already known: so one stale-token error
+   * does not make every caller (or every instance) refresh.
+   */
+  async invalidate(failed: string): Promise<void> {
+    if (this.#cached?.token === failed) this.#cached = undefined;
+    const stored = await this.#options.store.get<Cached>(this.#key);
+    if (stored?.token === failed) await this.#options.store.delete(this.#key);
+  }
+
+  #fresh(cached: Cached | undefined): cached is Cached {
+    return cached !== undefined && cached.expiresAt - (this.#options.marginMs ?? 5 * 60_000) > Date.now();
+  }
+
+  async #load(): Promise<Cached> {
+    const stored = await this.#options.store.get<Cached>(this.#key).catch(() => undefined);
+    if (this.#fresh(stored)) return (this.#cached = stored);
+    const fetched = await this.#fetch();
+    this.#cached = fetched;
+    await this.#options.store
+      .set(this.#key, fetched, Math.max(1, fetched.expiresAt - Date.now()))
+      .catch((error: unknown) => this.#options.log.error({ err: error }, 'token: could not share the new token through the store'));
+    return fetched;
+  }
+
+  async #fetch(): Promise<Cached> {
+    const { appId, secret, base, mode = 'stable' } = this.#options;
+    const api = mode === 'stable' ? 'stable_token' : 'token';
+    const request =
+      mode === 'stable'
+        ? fetch(`${base}/cgi-bin/stable_token`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ grant_type: 'client_credential', appid: appId, secret }),
+            signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5000),
+          })
+        : fetch(`${base}/cgi-bin/token?${new URLSearchParams({ grant_type: 'client_credential', appid: appId, secret })}`, {
+            signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5000),
+          });
+    let body: { access_token?: unknown; expires_in?: unknown; errcode?: number; errmsg?: string };
+    try {
+      body = (await (await request).json()) as typeof body;
+    } catch (error) {
+      throw new ApiError(api, undefined, describeFailure(error));
+    }
+    if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
+      throw new ApiError(api, body.errcode, body.errmsg ?? 'no access_token in the answer');
+    }
+    this.#options.log.info({ api, expiresIn: body.expires_in }, 'token: fetched a new access_token');
+    return { token: body.access_token, expiresAt: Date.now() + body.expires_in * 1000 };
+  }
+}
+
+/** A short, secret-free description of why a request failed. */
+export function describeFailure(error: unknown): string {
+  if (error instanceof Error && (error.name === 'TimeoutError' || error.name === 'AbortError')) return 'timed out';
+  if (error instanceof SyntaxError) return 'answer is not JSON';
+  const cause = (error as { cause?: { code?: string } })?.cause?.code;
+  return cause ? `unreachable (${cause})` : 'unreachable';
+}

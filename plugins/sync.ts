@@ -1,0 +1,151 @@
+import type { WechatApi } from '../core/api.ts';
+import type { Plugin } from '../core/bot.ts';
+import type { ResolvedConfig } from '../core/config.ts';
+import type { Logger } from '../core/log.ts';
+import type { Menu } from '../core/menu.ts';
+import { readQrRecord, writeQrRecord } from '../core/qr-records.ts';
+import type { Store } from '../core/store.ts';
+
+/** What one pass of the sync did (or, in a dry run, would do). */
+export interface SyncReport {
+  at: number;
+  dryRun: boolean;
+  menu: 'created' | 'unchanged' | 'not configured' | 'would create' | 'failed';
+  campaigns: { name: string; action: 'created' | 'renewed' | 'kept' | 'would create' | 'would renew' | 'failed'; expiresAt?: number }[];
+  errors: string[];
+}
+
+/** Options of {@link syncPlugin} and {@link syncOnce}. */
+export interface SyncOptions {
+  api: WechatApi;
+  config: ResolvedConfig;
+  /** Delays between retries after a failed pass; the last one repeats. */
+  retryMs?: readonly number[];
+  /** Renew a temporary code when this share of its lifetime is left. */
+  renewAtShare?: number;
+}
+
+/** The key of the last report, for the console and `npm run sync`. */
+export const LAST_SYNC_KEY = 'sync:last';
+
+/**
+ * Applies bot.config.ts to the account: the menu (only when it differs), each campaign's code
+ * (a permanent one once, ever; a temporary one renewed before it expires).
+ * @example
+ * const report = await syncOnce({ api, config }, store, log, { dryRun: true })
+ */
+export async function syncOnce(options: SyncOptions, store: Store, log: Logger, { dryRun = false } = {}): Promise<SyncReport> {
+  const { api, config } = options;
+  const report: SyncReport = { at: Date.now(), dryRun, menu: 'not configured', campaigns: [], errors: [] };
+  const fail = (what: string, error: unknown) => {
+    const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
+    report.errors.push(message);
+    log.error({ err: error }, `sync: ${message}`);
+  };
+
+  if (config.menu) {
+    try {
+      const current = await api.getMenu();
+      if (current && sameMenu(current.menu, config.menu)) report.menu = 'unchanged';
+      else if (dryRun) report.menu = 'would create';
+      else {
+        await api.createMenu(config.menu);
+        report.menu = 'created';
+      }
+    } catch (error) {
+      report.menu = 'failed';
+      fail('menu', error);
+    }
+  }
+
+  const renewAt = options.renewAtShare ?? 0.1;
+  for (const [name, campaign] of config.campaigns) {
+    try {
+      const record = await readQrRecord(store, campaign);
+      const due = record?.expiresAt !== undefined && record.expiresAt - Date.now() < campaign.expireSeconds! * 1000 * renewAt;
+      if (record && !due) {
+        report.campaigns.push({ name, action: 'kept', ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}) });
+      } else if (dryRun) {
+        report.campaigns.push({ name, action: record ? 'would renew' : 'would create' });
+      } else {
+        const created = await writeQrRecord(store, campaign, await api.createQrCode(campaign));
+        report.campaigns.push({
+          name,
+          action: record ? 'renewed' : 'created',
+          ...(created.expiresAt ? { expiresAt: created.expiresAt } : {}),
+        });
+      }
+    } catch (error) {
+      report.campaigns.push({ name, action: 'failed' });
+      fail(`campaign ${name}`, error);
+    }
+  }
+  if (!dryRun) await store.set(LAST_SYNC_KEY, report).catch((error: unknown) => log.warn({ err: error }, 'sync: report not saved'));
+  return report;
+}
+
+/**
+ * The sync as a plugin: runs in the background at start-up so the callback route answers from the
+ * first second, retries with backoff while WeChat fails, and wakes up to renew temporary codes.
+ * @example
+ * const sync = syncPlugin({ api, config }); bot.use(sync); await sync.firstPass
+ */
+export function syncPlugin(options: SyncOptions): Plugin & { readonly firstPass: Promise<SyncReport> } {
+  const retryMs = options.retryMs ?? [1000, 2000, 5000, 15_000, 60_000, 300_000];
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let resolveFirst!: (report: SyncReport) => void;
+  const firstPass = new Promise<SyncReport>((resolve) => (resolveFirst = resolve));
+
+  const schedule = (delayMs: number, run: () => void) => {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(run, Math.min(delayMs, 2 ** 31 - 1)); // setTimeout's ceiling is ~24.8 days
+    timer.unref();
+  };
+
+  const pass = async (store: Store, log: Logger, failures: number): Promise<void> => {
+    const report = await syncOnce(options, store, log);
+    resolveFirst(report);
+    if (report.errors.length > 0) {
+      const delay = retryMs[Math.min(failures, retryMs.length - 1)]!;
+      log.warn({ errors: report.errors.length, retryInMs: delay }, 'sync: incomplete, will retry');
+      return schedule(delay, () => void pass(store, log, failures + 1));
+    }
+    log.info({ menu: report.menu, campaigns: report.campaigns.map((c) => `${c.name}:${c.action}`) }, 'sync: account matches bot config');
+    const renewals = report.campaigns.flatMap((c) => {
+      const campaign = options.config.campaigns.get(c.name);
+      return c.expiresAt && campaign?.expireSeconds ? [c.expiresAt - campaign.expireSeconds * 1000 * (options.renewAtShare ?? 0.1)] : [];
+    });
+    if (renewals.length > 0) schedule(Math.max(1000, Math.min(...renewals) - Date.now() + 1000), () => void pass(store, log, 0));
+  };
+
+  return {
+    name: 'sync',
+    firstPass,
+    init(bot) {
+      void pass(bot.store, bot.log.child({ plugin: 'sync' }), 0).catch((error: unknown) => bot.log.error({ err: error }, 'sync: crashed'));
+    },
+    close() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * Compares two menus as WeChat stores them: menu/get adds an empty sub_button to every leaf and a
+ * menuid, and key order does not matter.
+ */
+export function sameMenu(a: unknown, b: Menu): boolean {
+  return JSON.stringify(canonical({ button: (a as Menu | undefined)?.button })) === JSON.stringify(canonical(b));
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (typeof value !== 'object' || value === null) return value;
+  const entries = Object.entries(value)
+    .filter(([key, v]) => key !== 'menuid' && !(key === 'sub_button' && Array.isArray(v) && v.length === 0) && v !== undefined)
+    .sort(([x], [y]) => (x < y ? -1 : 1));
+  return Object.fromEntries(entries.map(([key, v]) => [key, canonical(v)]));
+}
