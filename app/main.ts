@@ -1,4 +1,5 @@
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createLogger } from '../core/log.ts';
 import { startRuntime } from './runtime.ts';
 import { createApp } from './server.ts';
@@ -17,14 +18,15 @@ try {
   }
   const { app, bot } = await createApp({ settings, config: runtime.config, store: runtime.store, log, api: runtime.api });
   const server: Server = app.listen(settings.port, () => {
+    const port = (server.address() as AddressInfo).port;
     log.info(
       {
-        port: settings.port,
+        port,
         mode: settings.aesKeys.length > 0 ? 'safe (AES)' : 'plaintext',
         store: settings.store.split('://')[0],
         campaigns: runtime.config.campaigns.size,
       },
-      `bot listening on http://localhost:${settings.port}/wechat`,
+      `bot listening on http://localhost:${port}/wechat`,
     );
   });
   server.on('error', (error) => {

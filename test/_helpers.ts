@@ -13,6 +13,7 @@ import { sign } from '../core/signature.ts';
 import { openStore, type Store } from '../core/store.ts';
 import { parseXml, cdata, type XmlObject } from '../core/xml.ts';
 import type { Menu } from '../core/menu.ts';
+import type { WechatApi } from '../core/api.ts';
 
 export const TOKEN = 'testtoken';
 export const APPID = 'wx2c2769f8efd9abc2';
@@ -134,6 +135,7 @@ export interface TestServer {
   log: ReturnType<typeof memoryLogger>;
   late: { ctx: BotContext; reply: NormalReply }[];
   bot: Awaited<ReturnType<typeof createApp>>['bot'];
+  sync: Awaited<ReturnType<typeof createApp>>['sync'];
   /** POSTs a plaintext push, signed. */
   push(fields: Record<string, string | number>): Promise<Response>;
   /** POSTs a push in safe mode. */
@@ -143,7 +145,15 @@ export interface TestServer {
 /** Starts the app on 127.0.0.1 (random port); the test stops it at its end. */
 export async function startServer(
   t: ExecutionContext,
-  options: { config?: BotConfig; aes?: boolean; deadlineMs?: number; store?: Store } = {},
+  options: {
+    config?: BotConfig;
+    aes?: boolean;
+    deadlineMs?: number;
+    store?: Store;
+    api?: WechatApi;
+    sync?: AppOptions['sync'];
+    lateHook?: boolean;
+  } = {},
 ): Promise<TestServer> {
   const log = memoryLogger();
   const store = options.store ?? (await openStore('memory://', { log: log.log }));
@@ -153,13 +163,17 @@ export async function startServer(
     config: resolveConfig(options.config ?? testConfig()),
     store,
     log: log.log,
-    onLateReply: (ctx, reply) => void late.push({ ctx, reply }),
+    ...(options.api ? { api: options.api } : {}),
+    ...(options.sync ? { sync: options.sync } : {}),
+    // By default the test records late replies; lateHook: false keeps the app's own (custom/send).
+    ...(options.lateHook === false ? {} : { onLateReply: (ctx: BotContext, reply: NormalReply) => void late.push({ ctx, reply }) }),
   };
-  const { app, bot } = await createApp(appOptions);
+  const { app, bot, sync } = await createApp(appOptions);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
   t.teardown(async () => {
+    await bot.close();
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
     if (!options.store) await store.close();
@@ -171,6 +185,7 @@ export async function startServer(
     log,
     late,
     bot,
+    sync,
     push: (fields) => fetch(`${url}?${signedQuery()}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: pushXml(fields) }),
     pushAes: (fields) => {
       const sealed = sealPush(pushXml(fields));
@@ -198,4 +213,31 @@ export async function makeBot(t: ExecutionContext, config: BotConfig = testConfi
   const bot = new Bot<BotContext>({ store: ownStore, log: log.log, plugins: defaultPlugins(resolveConfig(config)) });
   await bot.init();
   return { bot, store: ownStore, log };
+}
+
+/** An emulator on 127.0.0.1 and an API client talking to it; both stopped at the test's end. */
+export async function startEmulator(
+  t: ExecutionContext,
+  options: { store?: Store; tokenMode?: 'stable' | 'classic'; timeoutMs?: number; busyRetryMs?: number[] } = {},
+) {
+  const { WechatEmulator } = await import('../app/emulator.ts');
+  const { WechatApi } = await import('../core/api.ts');
+  const emulator = new WechatEmulator({ appId: APPID, secret: 'test-secret' });
+  const served = await emulator.listen();
+  t.teardown(served.close);
+  const log = memoryLogger();
+  const store = options.store ?? (await openStore('memory://', { log: log.log }));
+  if (!options.store) t.teardown(() => store.close());
+  const makeApi = (overrides: { secret?: string; base?: string } = {}) =>
+    new WechatApi({
+      appId: APPID,
+      secret: overrides.secret ?? 'test-secret',
+      base: overrides.base ?? served.url,
+      store,
+      log: log.log,
+      busyRetryMs: options.busyRetryMs ?? [10, 20, 40],
+      ...(options.tokenMode ? { tokenMode: options.tokenMode } : {}),
+      ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+    });
+  return { emulator, url: served.url, store, log, api: makeApi(), makeApi };
 }

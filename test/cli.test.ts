@@ -1,0 +1,95 @@
+// The commands as a new user runs them: npm start (emulator mode), simulate, sync, qr.
+import test, { type ExecutionContext } from 'ava';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const root = new URL('..', import.meta.url).pathname;
+const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
+
+/** The environment of a new user: no account, a store of its own in a temporary folder. */
+function environment(t: ExecutionContext, extra: Record<string, string> = {}): NodeJS.ProcessEnv & { dir: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'bot-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', BOT_STORE: `sqlite://${join(dir, 'bot.sqlite')}`, ...extra };
+  for (const name of ['WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_TOKEN', 'WECHAT_AES_KEY', 'BOT_CONFIG'])
+    if (!(name in extra)) delete env[name];
+  return Object.assign(env, { dir });
+}
+
+/** Starts what `npm start` runs (node itself, so signals reach it) and waits for its callback URL. */
+async function start(
+  t: ExecutionContext,
+  env: NodeJS.ProcessEnv,
+): Promise<{ url: string; output: () => string; stop: () => Promise<number | null> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  t.teardown(() => void child.kill('SIGKILL'));
+  const deadline = Date.now() + 30_000;
+  let match: RegExpExecArray | null = null;
+  while (!(match = /listening on (http:\/\/localhost:\d+\/wechat)/.exec(output)) && Date.now() < deadline && child.exitCode === null) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  if (!match) throw new Error(`the bot did not come up:\n${output}`);
+  return {
+    url: match[1]!.replace('localhost', '127.0.0.1'),
+    output: () => output,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+const run = (args: string[], env: NodeJS.ProcessEnv) =>
+  promisify(execFile)('npm', ['run', '-s', ...args], { cwd: root, env, timeout: 30_000 });
+
+test('npm start without an account runs the emulator, says so, and the simulator gets the campaign welcome', async (t) => {
+  const env = environment(t);
+  const bot = await start(t, env);
+  t.regex(bot.output(), /EMULATOR MODE/);
+  const subscribe = await run(['simulate', '--', 'subscribe', '--scene', 'spring-poster', '--url', bot.url], env);
+  t.regex(subscribe.stdout, /^text: 感谢扫描春季海报关注！/);
+  const click = await run(['simulate', '--', 'click', 'TODAY', '--url', bot.url], env);
+  t.regex(click.stdout, /^text: 今日推荐/);
+  const scan = await run(['simulate', '--', 'scan', '--scene', '1001', '--user', 'oAnotherUser', '--url', bot.url], env);
+  t.regex(scan.stdout, /^text: 欢迎回来/);
+  t.is(await bot.stop(), 0, 'SIGTERM stops it cleanly');
+});
+
+test('simulate --aes talks to a bot in safe mode', async (t) => {
+  const env = environment(t, { WECHAT_AES_KEY: AES_KEY });
+  const bot = await start(t, env);
+  const result = await run(['simulate', '--', 'subscribe', '--aes', '--url', bot.url], env);
+  t.regex(result.stdout, /^text: 欢迎关注/);
+  await bot.stop();
+});
+
+test('npm run sync -- --dry-run prints what would change and changes nothing', async (t) => {
+  const env = environment(t);
+  const result = await run(['sync', '--', '--dry-run'], env);
+  t.regex(result.stdout, /dry run: nothing was changed/);
+  t.regex(result.stdout, /menu: would create/);
+  t.regex(result.stdout, /campaign shopDoor: would create/);
+});
+
+test('npm run qr -- <campaign> writes its PNG and SVG', async (t) => {
+  const env = environment(t);
+  const out = join(env.dir, 'qr');
+  const result = await run(['qr', '--', 'shopDoor', '--out', out], env);
+  t.regex(result.stdout, /shopDoor: .*shopDoor\.png .*showqrcode\?ticket=/);
+  t.true(existsSync(join(out, 'shopDoor.png')));
+  t.true(existsSync(join(out, 'shopDoor.svg')));
+  await t.throwsAsync(run(['qr', '--', 'noSuchCampaign', '--out', out], env), { message: /no campaign noSuchCampaign/ });
+});
+
+test('a malformed EncodingAESKey stops the start with a clear message', async (t) => {
+  const env = environment(t, { WECHAT_AES_KEY: 'too-short' });
+  const error = await t.throwsAsync(promisify(execFile)('npm', ['start'], { cwd: root, env, timeout: 30_000 }));
+  t.regex(String((error as { stdout?: string }).stdout), /WECHAT_AES_KEY must be the 43 letters and digits/);
+});

@@ -1,0 +1,76 @@
+import test from 'ava';
+import jsQRModule from 'jsqr';
+import { PNG } from 'pngjs';
+import { qrPng, qrSvg } from '../core/qr-image.ts';
+import { startEmulator, startServer } from './_helpers.ts';
+
+// jsqr is CommonJS with an ES-style default: under NodeNext its function is at .default.
+const jsQR = jsQRModule.default;
+
+/** Reads a PNG's QR code back to its content. */
+function decodePng(png: Buffer): string | undefined {
+  const image = PNG.sync.read(png);
+  return jsQR(new Uint8ClampedArray(image.data), image.width, image.height)?.data;
+}
+
+/** Draws the SVG the way a viewer would (its path is runs of dark modules) and reads it back. */
+function decodeSvg(svg: string): string | undefined {
+  const size = Number(/viewBox="0 0 (\d+) \d+"/.exec(svg)?.[1]);
+  const path = /<path stroke="#000000" d="([^"]+)"/.exec(svg)?.[1] ?? '';
+  const scale = 8;
+  const width = size * scale;
+  const pixels = new Uint8ClampedArray(width * width * 4).fill(255);
+  let x = 0;
+  let y = 0;
+  for (const [, op, a, b] of path.matchAll(/([MmHh])(-?[\d.]+)(?:[ ,](-?[\d.]+))?/g)) {
+    if (op === 'M') [x, y] = [Number(a), Number(b)];
+    else if (op === 'm') [x, y] = [x + Number(a), y + Number(b)];
+    else {
+      const end = op === 'h' ? x + Number(a) : Number(a);
+      for (let cx = x; cx < end; cx++)
+        for (let py = 0; py < scale; py++)
+          for (let px = 0; px < scale; px++)
+            pixels.fill(
+              0,
+              ((Math.floor(y) * scale + py) * width + cx * scale + px) * 4,
+              ((Math.floor(y) * scale + py) * width + cx * scale + px) * 4 + 3,
+            );
+      x = end;
+    }
+  }
+  return jsQR(pixels, width, width)?.data;
+}
+
+test('PNG and SVG decode back to the code url', async (t) => {
+  const url = 'http://weixin.qq.com/q/02abcDEF_ghiJKLmnoPQRst';
+  const png = await qrPng(url);
+  t.is(PNG.sync.read(png).width, 1024, 'print size by default');
+  t.is(decodePng(png), url);
+  t.is(decodePng(await qrPng(url, { size: 256 })), url);
+  t.is(decodeSvg(await qrSvg(url)), url);
+});
+
+test('the app serves each campaign code as PNG and SVG once the sync made it', async (t) => {
+  const { emulator, api } = await startEmulator(t);
+  const server = await startServer(t, { api });
+  const base = server.url.replace(/\/wechat$/, '');
+  await server.sync!.firstPass;
+  const created = [...emulator.qrcodes.values()].find((c) => c.scene === 'poster')!;
+  const png = await fetch(`${base}/qr/poster.png?size=512`);
+  t.is(png.headers.get('content-type'), 'image/png');
+  const image = Buffer.from(await png.arrayBuffer());
+  t.is(PNG.sync.read(image).width, 512);
+  t.is(decodePng(image), created.url);
+  const svg = await fetch(`${base}/qr/poster.svg`);
+  t.regex(svg.headers.get('content-type') ?? '', /image\/svg\+xml/);
+  t.is(decodeSvg(await svg.text()), created.url);
+  t.is((await fetch(`${base}/qr/nobody.png`)).status, 404);
+});
+
+test('before the sync made a code, its image is a clear 404', async (t) => {
+  const { makeApi } = await startEmulator(t);
+  const server = await startServer(t, { api: makeApi({ base: 'http://127.0.0.1:9' }), sync: { retryMs: [60_000] } });
+  const response = await fetch(`${server.url.replace(/\/wechat$/, '')}/qr/door.png`);
+  t.is(response.status, 404);
+  t.regex(await response.text(), /no code yet/);
+});
