@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ConfigError, defineConfig, resolveConfig, type BotConfig } from '../core/config.ts';
+import { ConfigError, defineConfig, resolveConfig, type BotConfig, type CampaignNamesOf } from '../core/config.ts';
 import { validateMenu } from '../core/menu.ts';
 import { testConfig } from './_helpers.ts';
 
@@ -113,4 +113,13 @@ test('types: a click key missing from clicks, or misspelt, does not compile', (t
   // @ts-expect-error a campaign needs permanent: true or expireSeconds.
   defineConfig({ campaigns: { a: { scene: 1 } } });
   t.pass('checked by tsc --noEmit in npm test');
+});
+
+test('types: campaign names are literal types', (t) => {
+  const config = defineConfig({ campaigns: { door: { scene: 1, permanent: true }, poster: { scene: 'p', expireSeconds: 60 } } });
+  const names: CampaignNamesOf<typeof config>[] = ['door', 'poster'];
+  // @ts-expect-error not a campaign of this config
+  const typo: CampaignNamesOf<typeof config> = 'dor';
+  t.deepEqual(Object.keys(config.campaigns ?? {}), names);
+  t.truthy(typo);
 });
