@@ -27,7 +27,7 @@ export interface Runtime {
  */
 export async function startRuntime(settings: Settings, log: Logger): Promise<Runtime> {
   const config = await loadConfig(settings.configFile);
-  const store = await openStore(settings.store, { log });
+  const store = await openStore(settings.store, { log, namespace: settings.storePrefix });
   let emulator: WechatEmulator | undefined;
   let base = settings.apiBase;
   let closeEmulator = async () => {};

@@ -11,6 +11,8 @@ export interface Settings {
   aesKeys: string[];
   apiBase: string;
   store: string;
+  /** Prefix of every store key, so two bots can share one Redis server. */
+  storePrefix: string;
   configFile: string;
   deadlineMs: number;
   /** True when WECHAT_APPID is not set: no account, the built-in emulator stands in. */
@@ -53,6 +55,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     aesKeys: [env.WECHAT_AES_KEY, env.WECHAT_AES_KEY_PREVIOUS].filter((k): k is string => Boolean(k)),
     apiBase: (env.WECHAT_API_BASE || 'https://api.weixin.qq.com').replace(/\/+$/, ''),
     store: env.BOT_STORE || 'sqlite://data/bot.sqlite',
+    storePrefix: env.BOT_STORE_PREFIX || `wxbot:${appId ?? EMULATOR_APPID}`,
     configFile: env.BOT_CONFIG || './bot.config.ts',
     deadlineMs,
     emulator,

@@ -1,12 +1,8 @@
-import { mkdirSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import Keyv from 'keyv';
-import KeyvSqlite from '@keyv/sqlite';
 import type { Logger } from './log.ts';
 
 /**
- * Where the bot keeps state: dedupe records, user records, counters. A three-method Keyv
- * surface plus the one atomic operation counters need.
+ * Where the bot keeps state: dedupe records, user records, counters, codes, the access token.
+ * Keyv's get/set/delete, plus the two atomic operations several instances need.
  * @example
  * const store = await openStore('sqlite://data/bot.sqlite', { log })
  * await store.set('k', { a: 1 }, 60_000)
@@ -16,7 +12,12 @@ export interface Store {
   /** ttlMs: the record disappears after this many milliseconds. */
   set(key: string, value: unknown, ttlMs?: number): Promise<void>;
   delete(key: string): Promise<void>;
-  /** Adds `by` to a numeric counter and returns the new value; no update is lost within a process. */
+  /**
+   * Sets the key only if it is absent (or expired), atomically across every process sharing the
+   * store (Redis SET NX); true when this caller got it.
+   */
+  claim(key: string, value: unknown, ttlMs: number): Promise<boolean>;
+  /** Adds `by` to a counter atomically and returns the new value; `get` reads it. */
   increment(key: string, by?: number): Promise<number>;
   close(): Promise<void>;
 }
@@ -24,8 +25,10 @@ export interface Store {
 /** Options of {@link openStore}. */
 export interface StoreOptions {
   log: Logger;
-  /** Prefix of every key, so two bots can share one database. */
+  /** Prefix of every key, so two bots can share one database or Redis server. */
   namespace?: string;
+  /** An operation taking longer fails, so a stuck database cannot hold a push. */
+  timeoutMs?: number;
 }
 
 /** Thrown for a BOT_STORE the framework cannot open. */
@@ -33,67 +36,67 @@ export class StoreConfigError extends Error {
   override name = 'StoreConfigError';
 }
 
-const SWEEP_MS = 10 * 60_000;
-
-/**
- * Opens the store named by a BOT_STORE URL: `sqlite://path`, `memory://`.
- * @example
- * await openStore('memory://', { log })
- * await openStore('sqlite://data/bot.sqlite', { log, namespace: 'shop' })
- */
-export async function openStore(url: string, options: StoreOptions): Promise<Store> {
-  const namespace = options.namespace ?? 'bot';
-  if (url === 'memory://' || url === 'memory') return keyvStore(new Keyv({ namespace }), options.log);
-  if (url.startsWith('sqlite://')) {
-    const file = url.slice('sqlite://'.length);
-    if (!file) throw new StoreConfigError('BOT_STORE sqlite:// needs a file path, e.g. sqlite://data/bot.sqlite');
-    if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
-    const adapter = new KeyvSqlite({ uri: url, busyTimeout: 5000 });
-    // Deleted rows are overwritten with zeros, so a purged user leaves nothing in the file.
-    await adapter.query('PRAGMA secure_delete = ON');
-    const store = keyvStore(new Keyv({ store: adapter, namespace }), options.log);
-    // Keyv drops an expired record only when it is read; dedupe records never are, so sweep them.
-    const sweep = setInterval(() => {
-      adapter
-        .query("DELETE FROM keyv WHERE json_extract(value, '$.expires') < ?", Date.now())
-        .catch((error: unknown) => options.log.warn({ err: error }, 'store: sweeping expired records failed'));
-    }, SWEEP_MS);
-    sweep.unref();
-    return { ...store, close: async () => (clearInterval(sweep), store.close()) };
-  }
-  if (url.startsWith('redis://') || url.startsWith('rediss://')) {
-    throw new StoreConfigError('BOT_STORE redis:// is not supported yet: use sqlite:// or memory://');
-  }
-  throw new StoreConfigError(`BOT_STORE must start with sqlite:// or memory://, got ${url.split(':')[0]}:…`);
+/** Thrown when the store fails or is too slow; callers log it and carry on without. */
+export class StoreError extends Error {
+  override name = 'StoreError';
 }
 
-function keyvStore(keyv: Keyv, log: Logger): Store {
-  keyv.on('error', (error: unknown) => log.error({ err: error }, 'store error'));
-  const queues = new Map<string, Promise<number>>();
+/**
+ * Opens the store named by a BOT_STORE URL: `sqlite://path`, `redis://host:port/db`, `memory://`.
+ * @example
+ * await openStore('memory://', { log })
+ * await openStore('redis://127.0.0.1:6379/0', { log, namespace: 'shop' })
+ */
+export async function openStore(url: string, options: StoreOptions): Promise<Store> {
+  const settings = { namespace: options.namespace ?? 'bot', log: options.log };
+  let store: Store;
+  if (url === 'memory://' || url === 'memory') {
+    store = (await import('./stores/memory.ts')).memoryStore(settings);
+  } else if (url.startsWith('sqlite://')) {
+    store = await (await import('./stores/sqlite.ts')).sqliteStore(url, settings);
+  } else if (url.startsWith('redis://') || url.startsWith('rediss://')) {
+    store = await (await import('./stores/redis.ts')).redisStore(url, settings);
+  } else {
+    throw new StoreConfigError(`BOT_STORE must start with sqlite://, redis:// or memory://, got ${url.split(':')[0]}:…`);
+  }
+  return guarded(store, options.timeoutMs ?? 3000);
+}
+
+// Every operation is bounded in time and fails with a StoreError that says which one.
+function guarded(store: Store, timeoutMs: number): Store {
+  const bound = <T>(what: string, key: string, operation: () => Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreError(`store: ${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+    });
+    const work = operation().catch((error: unknown) => {
+      throw error instanceof StoreError
+        ? error
+        : new StoreError(`store: ${what} ${key.split(':')[0]}:… failed: ${(error as Error)?.message ?? error}`, { cause: error });
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  };
   return {
-    get: async <T>(key: string) => (await keyv.get<T>(key)) ?? undefined,
-    set: async (key, value, ttlMs) => {
-      if (!(await keyv.set(key, value, ttlMs))) throw new Error(`store: writing ${key} failed`);
-    },
-    delete: async (key) => {
-      await keyv.delete(key);
-    },
-    increment: (key, by = 1) => {
-      // Read-modify-write, queued per key so concurrent increments in this process add up.
-      const previous = queues.get(key) ?? Promise.resolve(0);
-      const next = previous
-        .catch(() => 0)
-        .then(async () => {
-          const value = ((await keyv.get<number>(key)) ?? 0) + by;
-          await keyv.set(key, value);
-          return value;
-        });
-      queues.set(key, next);
-      void next.finally(() => queues.get(key) === next && queues.delete(key)).catch(() => {});
-      return next;
-    },
-    close: async () => {
-      await keyv.disconnect();
-    },
+    get: (key) => bound('get', key, () => store.get(key)),
+    set: (key, value, ttlMs) => bound('set', key, () => store.set(key, value, ttlMs)),
+    delete: (key) => bound('delete', key, () => store.delete(key)),
+    claim: (key, value, ttlMs) => bound('claim', key, () => store.claim(key, value, ttlMs)),
+    increment: (key, by) => bound('increment', key, () => store.increment(key, by)),
+    close: () => store.close(),
+  };
+}
+
+/**
+ * Logs a store's connection errors loudly, at most once per interval, so an outage is seen and a
+ * reconnect loop does not flood the log.
+ */
+export function throttledErrorLog(log: Logger, what: string, intervalMs = 5000): (error: unknown) => void {
+  let last = 0;
+  let suppressed = 0;
+  return (error) => {
+    if (Date.now() - last < intervalMs) return void suppressed++;
+    log.error({ err: error, suppressed }, `${what}: ${(error as Error)?.message ?? error}`);
+    last = Date.now();
+    suppressed = 0;
   };
 }

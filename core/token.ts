@@ -18,6 +18,9 @@ export interface TokenOptions {
   marginMs?: number;
 }
 
+// A refresh takes one call; an instance that died holding the lock frees it after this.
+const LOCK_MS = 10_000;
+
 interface Cached {
   token: string;
   /** Epoch milliseconds. */
@@ -64,9 +67,35 @@ export class TokenManager {
     return cached !== undefined && cached.expiresAt - (this.#options.marginMs ?? 5 * 60_000) > Date.now();
   }
 
+  // One refresh at a time across every instance: the one holding a short lock in the store
+  // fetches; the others wait for the token it shares. With the store down, fetch alone.
   async #load(): Promise<Cached> {
-    const stored = await this.#options.store.get<Cached>(this.#key).catch(() => undefined);
-    if (this.#fresh(stored)) return (this.#cached = stored);
+    const { store, log } = this.#options;
+    const lock = `${this.#key}:refreshing`;
+    const until = Date.now() + LOCK_MS;
+    try {
+      while (Date.now() < until) {
+        const stored = await store.get<Cached>(this.#key);
+        if (this.#fresh(stored)) return (this.#cached = stored);
+        if (await store.claim(lock, true, LOCK_MS)) {
+          try {
+            const again = await store.get<Cached>(this.#key); // refreshed by another instance just now?
+            if (this.#fresh(again)) return (this.#cached = again);
+            return await this.#fetchAndShare();
+          } finally {
+            await store.delete(lock).catch(() => {});
+          }
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    } catch (error) {
+      if (error instanceof ApiError) throw error;
+      log.error({ err: error }, 'token: store unavailable, refreshing without the cross-instance lock');
+    }
+    return this.#fetchAndShare();
+  }
+
+  async #fetchAndShare(): Promise<Cached> {
     const fetched = await this.#fetch();
     this.#cached = fetched;
     await this.#options.store

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Plugin } from '../core/bot.ts';
+import type { Context } from '../core/context.ts';
 import { dedupeKeyOf } from '../core/events.ts';
 import type { NormalReply } from '../core/reply.ts';
 import type { Store } from '../core/store.ts';
@@ -11,24 +12,59 @@ export interface DedupeOptions {
   ttlMs?: number;
   /** Handled pushes kept in process memory, in front of the store. */
   max?: number;
+  /** A running claim lapses after this unless its owner renews it: an instance that died mid-push frees it. */
+  claimMs?: number;
+  /** How often a waiting instance looks for the first run's reply. */
+  pollMs?: number;
 }
 
-// The reply is kept without its envelope (no OpenID) and re-rendered for the retry.
-interface Record {
-  reply: NormalReply | null;
-}
+// What the store holds under a push's key: a claim while it runs, then its reply without the
+// envelope (no OpenID), re-rendered for each retry.
+type Running = { running: true };
+type Done = { reply: NormalReply | null };
+type Outcome = { own: true } | { done: Done } | { gaveUp: true };
+
+const RUNNING: Running = { running: true };
+const WAIT_MS = 30_000; // the transport answered long before; stop looking after this
 
 /**
- * Runs each push once. A retry of a handled push gets the same reply again; a retry that comes
- * while the first is still running waits for it. Keys are hashed: the store holds no OpenID.
+ * Runs each push once, across every instance sharing the store. A retry of a handled push gets the
+ * same reply again; a retry that arrives while the first is still running, here or on another
+ * instance, waits for it. Keys are hashed: the store holds no OpenID. With the store down, it
+ * falls back to this process's memory and says so.
  * @example
  * new Bot({ store, log, plugins: [dedupe({ ttlMs: 300_000 }), …] })
  */
 export function dedupe(options: DedupeOptions = {}): Plugin {
   const ttl = options.ttlMs ?? 5 * 60_000;
-  const recent = new LRUCache<string, Record>({ max: options.max ?? 10_000, ttl });
-  const running = new Map<string, Promise<Record>>();
+  const claimMs = options.claimMs ?? 6000;
+  const pollMs = options.pollMs ?? 50;
+  const recent = new LRUCache<string, Done>({ max: options.max ?? 10_000, ttl });
+  const running = new Map<string, Promise<Done | undefined>>();
   let store: Store | undefined;
+
+  // Claim the push, or find its reply, or wait while another instance runs it.
+  async function claimOrWait(ctx: Context, key: string): Promise<Outcome> {
+    if (!store) return { own: true };
+    const until = Date.now() + WAIT_MS;
+    try {
+      while (Date.now() < until) {
+        if (await store.claim(key, RUNNING, claimMs)) return { own: true };
+        const found = await store.get<Running | Done>(key);
+        if (found && 'reply' in found) return { done: found };
+        if (found) {
+          ctx.duplicate = true; // another instance runs it: nothing here may reply late
+          await new Promise((resolve) => setTimeout(resolve, pollMs));
+        }
+      }
+      ctx.log.warn('dedupe: the first run of this push never finished; answered without a reply');
+      return { gaveUp: true };
+    } catch (error) {
+      ctx.log.error({ err: error }, 'dedupe: STORE UNAVAILABLE, deduplicating in this process only');
+      return { own: true };
+    }
+  }
+
   return {
     name: 'dedupe',
     init(bot) {
@@ -36,39 +72,57 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
     },
     async middleware(ctx, next) {
       const key = `dedupe:${createHash('sha256').update(dedupeKeyOf(ctx.event)).digest('base64url')}`;
-      const done = recent.get(key);
-      if (done) return replay(done);
-      const first = running.get(key);
-      if (first) return replay(await first);
-      // Claim the key before the first await, so a retry arriving meanwhile waits for this run.
-      let settle!: (record: Record) => void;
-      running.set(key, new Promise((resolve) => (settle = resolve)));
-      let record: Record = { reply: null };
-      try {
-        const stored = await store?.get<Record>(key).catch((error: unknown) => {
-          ctx.log.error({ err: error }, 'dedupe: store unreadable, handling the push as new');
-          return undefined;
-        });
-        if (stored) {
-          record = stored;
-          return replay(stored);
-        }
-        await next();
-        record = { reply: ctx.response ?? null };
-        await store
-          ?.set(key, record, ttl)
-          .catch((error: unknown) => ctx.log.error({ err: error }, 'dedupe: store unwritable, a retry may run again'));
-      } finally {
-        recent.set(key, record);
-        running.delete(key);
-        settle(record);
-      }
-
-      function replay(known: Record) {
+      const replay = (done: Done) => {
         ctx.duplicate = true;
         ctx.log.info('duplicate push answered from its first reply');
-        if (known.reply) ctx.reply(known.reply);
+        if (done.reply) ctx.reply(done.reply);
+      };
+      const known = recent.get(key);
+      if (known) return replay(known);
+      const first = running.get(key);
+      if (first) {
+        ctx.duplicate = true;
+        const done = await first;
+        return done ? replay(done) : undefined;
+      }
+      // Registered before the first await, so a retry arriving meanwhile waits for this run.
+      let settle!: (done: Done | undefined) => void;
+      running.set(key, new Promise((resolve) => (settle = resolve)));
+      let done: Done | undefined;
+      try {
+        const outcome = await claimOrWait(ctx, key);
+        if ('done' in outcome) {
+          done = outcome.done;
+          return replay(done);
+        }
+        if ('gaveUp' in outcome) return;
+        ctx.duplicate = false;
+        done = await runOwned(ctx, key, next);
+      } finally {
+        if (done) recent.set(key, done);
+        running.delete(key);
+        settle(done);
       }
     },
   };
+
+  // Runs the chain while renewing the claim, then records the reply for retries everywhere.
+  async function runOwned(ctx: Context, key: string, next: () => Promise<void>): Promise<Done> {
+    let renewal: Promise<void> = Promise.resolve();
+    const renew = setInterval(() => {
+      renewal = store!.set(key, RUNNING, claimMs).catch((error: unknown) => ctx.log.warn({ err: error }, 'dedupe: claim not renewed'));
+    }, claimMs / 3);
+    renew.unref();
+    try {
+      await next();
+    } finally {
+      clearInterval(renew);
+      await renewal; // a renewal still in flight must not land on top of the reply
+    }
+    const done: Done = { reply: ctx.response ?? null };
+    await store
+      ?.set(key, done, ttl)
+      .catch((error: unknown) => ctx.log.error({ err: error }, 'dedupe: reply not recorded, a retry may run again'));
+    return done;
+  }
 }

@@ -1,9 +1,10 @@
-import test from 'ava';
+import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type Store } from '../core/store.ts';
 import { memoryLogger } from './_helpers.ts';
+import { redisTest, startRedis } from './_redis.ts';
 
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'bot-store-'));
@@ -19,9 +20,11 @@ test('sqlite: data survives a restart', async (t) => {
   const url = `sqlite://${join(tempDir(t), 'nested', 'bot.sqlite')}`;
   const first = await openStore(url, { log: memoryLogger().log });
   await first.set('k', { a: 1 });
+  await first.increment('n', 2);
   await first.close();
   const second = await openStore(url, { log: memoryLogger().log });
   t.deepEqual(await second.get('k'), { a: 1 });
+  t.is(await second.get('n'), 2);
   await second.close();
 });
 
@@ -35,20 +38,36 @@ test('sqlite: a deleted record leaves no trace in the file', async (t) => {
   t.false(filesText(dir).includes('PERSONAL-DATA-MARKER-42'));
 });
 
-for (const kind of ['memory', 'sqlite'] as const) {
-  const open = (t: { teardown(fn: () => void): void }): Promise<Store> =>
-    openStore(kind === 'memory' ? 'memory://' : `sqlite://${join(tempDir(t), 'bot.sqlite')}`, { log: memoryLogger().log });
+type Opener = (t: ExecutionContext) => Promise<Store>;
+const kinds: [string, Opener, typeof test | 'redis'][] = [
+  ['memory', async () => openStore('memory://', { log: memoryLogger().log }), test],
+  ['sqlite', async (t) => openStore(`sqlite://${join(tempDir(t), 'bot.sqlite')}`, { log: memoryLogger().log }), test],
+  ['redis', async (t) => openStore((await startRedis(t)).url, { log: memoryLogger().log }), 'redis'],
+];
 
-  test(`${kind}: records expire after their ttl`, async (t) => {
+for (const [kind, open, runner] of kinds) {
+  const define = (title: string, body: (t: ExecutionContext) => Promise<void>) =>
+    runner === 'redis' ? redisTest(test, `${kind}: ${title}`, body) : runner(`${kind}: ${title}`, body);
+
+  define('get, set, delete round-trip values', async (t) => {
     const store = await open(t);
-    await store.set('short', 1, 50);
+    await store.set('obj', { a: [1, '二'] });
+    t.deepEqual(await store.get('obj'), { a: [1, '二'] });
+    await store.delete('obj');
+    t.is(await store.get('obj'), undefined);
+    await store.close();
+  });
+
+  define('records expire after their ttl', async (t) => {
+    const store = await open(t);
+    await store.set('short', 1, 400);
     t.is(await store.get('short'), 1);
-    await new Promise((resolve) => setTimeout(resolve, 80));
+    await new Promise((resolve) => setTimeout(resolve, 500));
     t.is(await store.get('short'), undefined);
     await store.close();
   });
 
-  test(`${kind}: concurrent increments add up`, async (t) => {
+  define('concurrent increments add up, and get reads the counter', async (t) => {
     const store = await open(t);
     const results = await Promise.all(Array.from({ length: 100 }, () => store.increment('n')));
     t.is(await store.get('n'), 100);
@@ -56,12 +75,65 @@ for (const kind of ['memory', 'sqlite'] as const) {
       [...results].sort((a, b) => a - b),
       Array.from({ length: 100 }, (_, i) => i + 1),
     );
+    t.is(await store.increment('n', 5), 105);
+    await store.close();
+  });
+
+  define('claim: exactly one of many concurrent callers wins, until the claim expires', async (t) => {
+    const store = await open(t);
+    const wins = await Promise.all(Array.from({ length: 20 }, (_, i) => store.claim('lock', { by: i }, 400)));
+    t.is(wins.filter(Boolean).length, 1);
+    t.like(await store.get('lock'), { by: wins.indexOf(true) });
+    t.false(await store.claim('lock', { by: 'late' }, 400));
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    t.true(await store.claim('lock', { by: 'after expiry' }, 400));
     await store.close();
   });
 }
 
 test('an unknown BOT_STORE scheme is refused with a clear message', async (t) => {
   await t.throwsAsync(openStore('mongodb://x', { log: memoryLogger().log }), {
-    message: /BOT_STORE must start with sqlite:\/\/ or memory:\/\//,
+    message: /BOT_STORE must start with sqlite:\/\/, redis:\/\/ or memory:\/\//,
   });
+});
+
+redisTest(test, 'redis: an unreachable server at start is a clear error, with no password in it', async (t) => {
+  await t.throwsAsync(openStore('redis://:hunter2@127.0.0.1:9/0', { log: memoryLogger().log }), {
+    message: /cannot reach Redis at redis:\/\/:\*\*\*@127\.0\.0\.1:9\/0/,
+  });
+});
+
+redisTest(test, 'redis: two bots share a server without sharing keys', async (t) => {
+  const { url } = await startRedis(t);
+  const a = await openStore(url, { log: memoryLogger().log, namespace: 'botA' });
+  const b = await openStore(url, { log: memoryLogger().log, namespace: 'botB' });
+  await a.set('k', 'from A');
+  await a.increment('n');
+  t.is(await b.get('k'), undefined);
+  t.is(await b.get('n'), undefined);
+  t.is(await a.get('k'), 'from A');
+  await Promise.all([a.close(), b.close()]);
+});
+
+redisTest(test, 'redis: killed and restarted, the store fails fast meanwhile and works again after', async (t) => {
+  const redis = await startRedis(t);
+  const { log, text } = memoryLogger();
+  const store = await openStore(redis.url, { log });
+  await store.set('k', 1);
+  await redis.kill();
+  const started = Date.now();
+  await t.throwsAsync(store.get('k'));
+  t.true(Date.now() - started < 1000, 'no offline queue: fails at once');
+  await redis.restart();
+  let value: unknown;
+  for (let i = 0; i < 50 && value === undefined; i++) {
+    value = await store
+      .set('k2', 2)
+      .then(() => store.get('k2'))
+      .catch(() => undefined);
+    if (value === undefined) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.is(value, 2);
+  t.regex(text(), /store: redis/);
+  await store.close();
 });

@@ -1,0 +1,33 @@
+import Keyv from 'keyv';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store.ts';
+import { keyQueue } from './key-queue.ts';
+
+/**
+ * A store in this process's memory, for tests and trying things out: nothing survives a restart.
+ * @example
+ * memoryStore({ namespace: 'bot', log })
+ */
+export function memoryStore(options: { namespace: string; log: Logger }): Store {
+  const keyv = new Keyv({ namespace: options.namespace, throwOnErrors: true });
+  // One process, so queuing each key's read-modify-write makes claim and increment atomic.
+  const queue = keyQueue();
+  return {
+    get: async <T>(key: string) => (await keyv.get<T>(key)) ?? undefined,
+    set: async (key, value, ttlMs) => void (await keyv.set(key, value, ttlMs)),
+    delete: async (key) => void (await keyv.delete(key)),
+    claim: (key, value, ttlMs) =>
+      queue(key, async () => {
+        if ((await keyv.get(key)) !== undefined) return false;
+        await keyv.set(key, value, ttlMs);
+        return true;
+      }),
+    increment: (key, by = 1) =>
+      queue(key, async () => {
+        const value = ((await keyv.get<number>(key)) ?? 0) + by;
+        await keyv.set(key, value);
+        return value;
+      }),
+    close: async () => {},
+  };
+}

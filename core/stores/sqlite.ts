@@ -1,0 +1,68 @@
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Keyv from 'keyv';
+import KeyvSqlite from '@keyv/sqlite';
+import type { Logger } from '../log.ts';
+import { StoreConfigError, type Store } from '../store.ts';
+
+const SWEEP_MS = 10 * 60_000;
+
+/**
+ * A SQLite file through Keyv: survives restarts, shared safely by processes on one machine. Claim
+ * and increment are single SQL statements, so they are atomic across those processes too.
+ * @example
+ * await sqliteStore('sqlite://data/bot.sqlite', { namespace: 'bot', log })
+ */
+export async function sqliteStore(url: string, options: { namespace: string; log: Logger }): Promise<Store> {
+  const file = url.slice('sqlite://'.length);
+  if (!file) throw new StoreConfigError('BOT_STORE sqlite:// needs a file path, e.g. sqlite://data/bot.sqlite');
+  if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
+  const adapter = new KeyvSqlite({ uri: url, busyTimeout: 2500 });
+  // Deleted rows are overwritten with zeros, so a purged user leaves nothing in the file.
+  await adapter.query('PRAGMA secure_delete = ON');
+  const keyv = new Keyv({ store: adapter, namespace: options.namespace, throwOnErrors: true });
+  keyv.on('error', () => {}); // errors are thrown to the caller, which logs them
+  // Keyv stores `namespace:key` → JSON {"value": …, "expires": ms}; the SQL below keeps that shape.
+  const full = (key: string) => `${options.namespace}:${key}`;
+  const now = () => Date.now();
+
+  // Keyv drops an expired record only when it is read; dedupe records never are, so sweep them.
+  const sweep = setInterval(() => {
+    adapter
+      .query("DELETE FROM keyv WHERE json_extract(value, '$.expires') < ?", now())
+      .catch((error: unknown) => options.log.warn({ err: error }, 'store: sweeping expired records failed'));
+  }, SWEEP_MS);
+  sweep.unref();
+
+  return {
+    get: async <T>(key: string) => (await keyv.get<T>(key)) ?? undefined,
+    set: async (key, value, ttlMs) => void (await keyv.set(key, value, ttlMs)),
+    delete: async (key) => void (await keyv.delete(key)),
+    claim: async (key, value, ttlMs) => {
+      const rows = (await adapter.query(
+        `INSERT INTO keyv (key, value) VALUES (?, ?)
+         ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE json_extract(keyv.value, '$.expires') < ?
+         RETURNING key`,
+        full(key),
+        JSON.stringify({ value, expires: now() + ttlMs }),
+        now(),
+      )) as unknown[];
+      return rows.length === 1;
+    },
+    increment: async (key, by = 1) => {
+      const rows = (await adapter.query(
+        `INSERT INTO keyv (key, value) VALUES (?, json_object('value', ?))
+         ON CONFLICT (key) DO UPDATE SET value = json_set(keyv.value, '$.value', coalesce(json_extract(keyv.value, '$.value'), 0) + ?)
+         RETURNING json_extract(value, '$.value') AS value`,
+        full(key),
+        by,
+        by,
+      )) as { value: number }[];
+      return rows[0]!.value;
+    },
+    close: async () => {
+      clearInterval(sweep);
+      await keyv.disconnect();
+    },
+  };
+}

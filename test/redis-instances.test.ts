@@ -1,0 +1,124 @@
+// Two bot instances on one Redis behave as one.
+import test, { type ExecutionContext } from 'ava';
+import { openStore } from '../core/store.ts';
+import { campaignStats } from '../plugins/scene-campaign.ts';
+import { WechatApi } from '../core/api.ts';
+import { ACCOUNT, APPID, eventFields, memoryLogger, openid, readReply, startEmulator, startServer, testConfig } from './_helpers.ts';
+import { dumpRedis, redisTest, startRedis } from './_redis.ts';
+
+async function twoInstances(t: ExecutionContext, config = testConfig()) {
+  const redis = await startRedis(t);
+  const open = async () => {
+    const store = await openStore(redis.url, { log: memoryLogger().log, namespace: 'wxbot:test' });
+    t.teardown(() => store.close());
+    return store;
+  };
+  const a = await startServer(t, { store: await open(), config });
+  const b = await startServer(t, { store: await open(), config });
+  return { redis, a, b };
+}
+
+redisTest(test, 'the same push sent to both instances at once runs once, and both answers are the reply', async (t) => {
+  let runs = 0;
+  const { a, b } = await twoInstances(t, {
+    ...testConfig(),
+    fallback: async () => (runs++, await new Promise((r) => setTimeout(r, 100)), `answer ${runs}`),
+  });
+  for (let i = 0; i < 5; i++) {
+    const fields = {
+      ToUserName: ACCOUNT,
+      FromUserName: openid(),
+      CreateTime: 1700000000 + i,
+      MsgType: 'text',
+      Content: 'hi',
+      MsgId: `88000${i}`,
+    };
+    const replies = await Promise.all([a.push(fields), b.push(fields)].map(async (r) => readReply(await r)));
+    t.like(replies[0], { MsgType: 'text', Content: `answer ${i + 1}` });
+    t.deepEqual(replies[1], { ...(replies[0] as object), CreateTime: (replies[1] as { CreateTime: string }).CreateTime });
+  }
+  t.is(runs, 5);
+});
+
+redisTest(test, 'retries spread across instances replay the first reply', async (t) => {
+  let runs = 0;
+  const { a, b } = await twoInstances(t, { ...testConfig(), fallback: () => `answer ${++runs}` });
+  const fields = { ToUserName: ACCOUNT, FromUserName: openid(), CreateTime: 1700000100, MsgType: 'text', Content: 'hi', MsgId: '99001' };
+  const contents = [];
+  for (const instance of [a, b, a, b]) contents.push(((await readReply(await instance.push(fields))) as { Content: string }).Content);
+  t.deepEqual(contents, ['answer 1', 'answer 1', 'answer 1', 'answer 1']);
+  t.is(runs, 1);
+});
+
+redisTest(test, '1,000 concurrent follows through one campaign across both instances count exactly', async (t) => {
+  const { a, b } = await twoInstances(t);
+  const responses = await Promise.all(
+    Array.from({ length: 1000 }, (_, i) =>
+      (i % 2 ? a : b).push(eventFields(openid(), 'subscribe', { EventKey: 'qrscene_poster', Ticket: 'TK' })),
+    ),
+  );
+  t.true(responses.every((r) => r.status === 200));
+  t.deepEqual(await campaignStats(a.store, 'poster'), { scans: 1000, follows: 1000, unfollows: 0 });
+});
+
+redisTest(test, 'after unsubscribe, Redis holds no key or value containing the OpenID', async (t) => {
+  const { redis, a, b } = await twoInstances(t, {
+    ...testConfig(),
+    plugins: [
+      {
+        name: 'crm',
+        middleware: async (ctx, next) => (ctx.event.type !== 'unsubscribe' && (await ctx.user.update({ openid: ctx.event.from })), next()),
+      },
+    ],
+  });
+  const user = 'oRedisPurgeCheck0123456789';
+  await a.push(eventFields(user, 'subscribe', { EventKey: 'qrscene_poster' }));
+  await b.push(eventFields(user, 'CLICK', { EventKey: 'TODAY' }));
+  await a.push(eventFields(user, 'text', { MsgType: 'text', Content: 'hello', MsgId: '12345' }));
+  t.true((await dumpRedis(redis.url)).includes(user), 'the check sees the OpenID while the user follows');
+  await b.push(eventFields(user, 'unsubscribe', { EventKey: '' }));
+  const dump = await dumpRedis(redis.url);
+  t.false(dump.includes(user));
+  t.regex(dump, /campaign:poster:unfollows=\{"value":1\}/, 'the anonymous counter stays');
+});
+
+redisTest(test, 'a burst of API calls on both instances fetches the token once', async (t) => {
+  const redis = await startRedis(t);
+  const stores = await Promise.all([1, 2].map(() => openStore(redis.url, { log: memoryLogger().log, namespace: 'wxbot:test' })));
+  t.teardown(() => Promise.all(stores.map((s) => s.close())));
+  const { emulator, url } = await startEmulator(t, { store: stores[0] });
+  const [a, b] = stores.map((store) => new WechatApi({ appId: APPID, secret: 'test-secret', base: url, store, log: memoryLogger().log }));
+  await Promise.all(Array.from({ length: 50 }, (_, i) => (i % 2 ? a! : b!).userInfo(`o${i}`)));
+  t.is(emulator.count('stable_token'), 1);
+  t.is(emulator.count('user/info'), 50);
+});
+
+redisTest(test, 'killing Redis mid-run keeps the callback answering; service resumes when Redis returns', async (t) => {
+  let runs = 0;
+  const { redis, a } = await twoInstances(t, {
+    ...testConfig(),
+    plugins: [{ name: 'count', middleware: (_ctx, next) => (runs++, next()) }],
+  });
+  t.like(await readReply(await a.push(eventFields(openid(), 'subscribe', { EventKey: 'qrscene_poster' }))), { Content: 'poster welcome' });
+  await redis.kill();
+  const started = Date.now();
+  t.like(await readReply(await a.push(eventFields(openid(), 'subscribe', { EventKey: 'qrscene_poster' }))), { Content: 'poster welcome' });
+  t.like(await readReply(await a.push(eventFields(openid(), 'CLICK', { EventKey: 'TODAY' }))), { Content: 'today reply' });
+  t.true(Date.now() - started < 3000, 'answered quickly, not after store time-outs');
+  t.regex(a.log.text(), /STORE UNAVAILABLE/);
+  // Even without Redis, a retry reaching this instance is not run twice.
+  const retried = eventFields(openid(), 'CLICK', { EventKey: 'TODAY' });
+  await a.push(retried);
+  const before = runs;
+  await a.push(retried);
+  t.is(runs, before);
+
+  await redis.restart();
+  let stats = { scans: 0, follows: 0, unfollows: 0 };
+  for (let i = 0; i < 50 && stats.follows === 0; i++) {
+    await a.push(eventFields(openid(), 'subscribe', { EventKey: 'qrscene_poster' }));
+    stats = await campaignStats(a.store, 'poster').catch(() => stats);
+    if (stats.follows === 0) await new Promise((r) => setTimeout(r, 100));
+  }
+  t.true(stats.follows >= 1, 'counting again after Redis returned');
+});
