@@ -17,8 +17,11 @@ export interface Store {
    * store (Redis SET NX); true when this caller got it.
    */
   claim(key: string, value: unknown, ttlMs: number): Promise<boolean>;
-  /** Adds `by` to a counter atomically and returns the new value; `get` reads it. */
-  increment(key: string, by?: number): Promise<number>;
+  /**
+   * Adds `by` to a counter atomically and returns the new value; `get` reads it. A counter created
+   * with ttlMs disappears that long after its creation (a rate-limit window).
+   */
+  increment(key: string, by?: number, ttlMs?: number): Promise<number>;
   close(): Promise<void>;
 }
 
@@ -81,7 +84,7 @@ function guarded(store: Store, timeoutMs: number): Store {
     set: (key, value, ttlMs) => bound('set', key, () => store.set(key, value, ttlMs)),
     delete: (key) => bound('delete', key, () => store.delete(key)),
     claim: (key, value, ttlMs) => bound('claim', key, () => store.claim(key, value, ttlMs)),
-    increment: (key, by) => bound('increment', key, () => store.increment(key, by)),
+    increment: (key, by, ttlMs) => bound('increment', key, () => store.increment(key, by, ttlMs)),
     close: () => store.close(),
   };
 }

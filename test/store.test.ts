@@ -137,3 +137,19 @@ redisTest(test, 'redis: killed and restarted, the store fails fast meanwhile and
   t.regex(text(), /store: redis/);
   await store.close();
 });
+
+for (const kind of ['memory', 'sqlite', 'redis'] as const) {
+  const define = (title: string, body: (t: ExecutionContext) => Promise<void>) =>
+    kind === 'redis' ? redisTest(test, title, body) : test(title, body);
+  define(`${kind}: a counter made with a ttl restarts after its window`, async (t: ExecutionContext) => {
+    const url =
+      kind === 'memory' ? 'memory://' : kind === 'sqlite' ? `sqlite://${join(tempDir(t), 'bot.sqlite')}` : (await startRedis(t)).url;
+    const store = await openStore(url, { log: memoryLogger().log });
+    t.is(await store.increment('window', 1, 400), 1);
+    t.is(await store.increment('window', 1, 400), 2);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    t.is(await store.get('window'), undefined);
+    t.is(await store.increment('window', 1, 400), 1);
+    await store.close();
+  });
+}

@@ -22,10 +22,11 @@ export function memoryStore(options: { namespace: string; log: Logger }): Store 
         await keyv.set(key, value, ttlMs);
         return true;
       }),
-    increment: (key, by = 1) =>
+    increment: (key, by = 1, ttlMs) =>
       queue(key, async () => {
-        const value = ((await keyv.get<number>(key)) ?? 0) + by;
-        await keyv.set(key, value);
+        const { value: current, expires } = ((await keyv.get<number>(key, { raw: true })) ?? {}) as { value?: number; expires?: number };
+        const value = (current ?? 0) + by;
+        await keyv.set(key, value, current === undefined ? ttlMs : expires ? Math.max(1, expires - Date.now()) : undefined);
         return value;
       }),
     close: async () => {},

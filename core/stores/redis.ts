@@ -6,8 +6,14 @@ import { StoreConfigError, throttledErrorLog, type Store } from '../store.ts';
 const INCREMENT = `
 local current = redis.call('GET', KEYS[1])
 local value = tonumber(ARGV[1])
-if current then value = value + (tonumber(cjson.decode(current).value) or 0) end
-redis.call('SET', KEYS[1], cjson.encode({ value = value }), 'KEEPTTL')
+if current then
+  value = value + (tonumber(cjson.decode(current).value) or 0)
+  redis.call('SET', KEYS[1], cjson.encode({ value = value }), 'KEEPTTL')
+elseif tonumber(ARGV[2]) > 0 then
+  redis.call('SET', KEYS[1], cjson.encode({ value = value }), 'PX', ARGV[2])
+else
+  redis.call('SET', KEYS[1], cjson.encode({ value = value }))
+end
 return value`;
 
 /**
@@ -53,7 +59,8 @@ export async function redisStore(url: string, options: { namespace: string; log:
       const result = await client.set(full(key), JSON.stringify({ value, expires: Date.now() + ttlMs }), { NX: true, PX: ttlMs });
       return result === 'OK';
     },
-    increment: async (key, by = 1) => Number(await client.eval(INCREMENT, { keys: [full(key)], arguments: [String(by)] })),
+    increment: async (key, by = 1, ttlMs) =>
+      Number(await client.eval(INCREMENT, { keys: [full(key)], arguments: [String(by), String(ttlMs ?? 0)] })),
     close: async () => {
       if (client.isOpen) await client.quit().catch(() => client.destroy());
     },

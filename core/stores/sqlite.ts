@@ -49,13 +49,17 @@ export async function sqliteStore(url: string, options: { namespace: string; log
       )) as unknown[];
       return rows.length === 1;
     },
-    increment: async (key, by = 1) => {
+    increment: async (key, by = 1, ttlMs) => {
+      // An expired counter starts again from `by`, with a new expiry.
       const rows = (await adapter.query(
-        `INSERT INTO keyv (key, value) VALUES (?, json_object('value', ?))
-         ON CONFLICT (key) DO UPDATE SET value = json_set(keyv.value, '$.value', coalesce(json_extract(keyv.value, '$.value'), 0) + ?)
+        `INSERT INTO keyv (key, value) VALUES (?, json(?))
+         ON CONFLICT (key) DO UPDATE SET value = CASE
+           WHEN json_extract(keyv.value, '$.expires') < ? THEN excluded.value
+           ELSE json_set(keyv.value, '$.value', coalesce(json_extract(keyv.value, '$.value'), 0) + ?) END
          RETURNING json_extract(value, '$.value') AS value`,
         full(key),
-        by,
+        JSON.stringify(ttlMs ? { value: by, expires: now() + ttlMs } : { value: by }),
+        now(),
         by,
       )) as { value: number }[];
       return rows[0]!.value;
