@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
-import { validateMenu, type Menu } from '../core/menu.ts';
+import type { Menu } from '../core/menu.ts';
 import { QR_LIMITS } from '../core/campaigns.ts';
 
 /** Options of {@link WechatEmulator}. */
@@ -248,8 +248,8 @@ export class WechatEmulator {
   }
 
   #createMenu(body: Json): Json {
-    const issue = validateMenu(body)[0];
-    if (issue) return error(menuErrcode(issue.path), `${issue.path}: ${issue.message}`);
+    const refused = menuError(body.button);
+    if (refused) return refused;
     this.menu = JSON.parse(JSON.stringify({ button: body.button })) as Menu;
     return ok();
   }
@@ -293,10 +293,52 @@ export class WechatEmulator {
 const ok = (): Json => ({ errcode: 0, errmsg: 'ok' });
 const error = (errcode: number, errmsg: string): Json => ({ errcode, errmsg });
 
-// WeChat's menu errcodes: 40016–40020 at the top level, 40023–40027 in sub menus.
-function menuErrcode(path: string): number {
-  const sub = path.includes('sub_button');
-  const field = path.split('.').pop() ?? '';
-  const base = field === 'type' ? 1 : field === 'name' ? 2 : field === 'key' ? 3 : field === 'url' ? 4 : 0;
-  return (sub ? 40023 : 40016) + base;
+// WeChat's menu rules, written here from the platform's documentation rather than shared with the
+// client's validator, so the emulator can catch the client's mistakes: 40016–40020 at the top level
+// (count, type, name, key, url), 40023–40027 in sub menus; name ≤ 16 bytes on top, ≤ 60 below.
+const TYPES_WITH_KEY = [
+  'click',
+  'scancode_push',
+  'scancode_waitmsg',
+  'pic_sysphoto',
+  'pic_photo_or_album',
+  'pic_weixin',
+  'location_select',
+];
+const ALL_TYPES = [...TYPES_WITH_KEY, 'view', 'media_id', 'view_limited', 'article_id', 'article_view_limited', 'miniprogram'];
+const utf8 = (value: unknown) => (typeof value === 'string' ? Buffer.byteLength(value) : -1);
+
+function menuError(buttons: unknown): Json | undefined {
+  if (!Array.isArray(buttons) || buttons.length < 1 || buttons.length > 3) return error(40016, 'invalid button size');
+  for (const button of buttons as Json[]) {
+    if (Array.isArray(button.sub_button) && button.sub_button.length > 0) {
+      if (utf8(button.name) < 1 || utf8(button.name) > 16) return error(40018, 'invalid button name size');
+      if (button.sub_button.length > 5) return error(40023, 'invalid sub button size');
+      for (const sub of button.sub_button as Json[]) {
+        const refused = actionError(sub, 60, 40024);
+        if (refused) return refused;
+      }
+    } else {
+      const refused = actionError(button, 16, 40017);
+      if (refused) return refused;
+    }
+  }
+  return undefined;
+}
+
+// codes: the type errcode, then name, key, url follow it (40017…40020 or 40024…40027).
+function actionError(button: Json, maxName: number, typeCode: number): Json | undefined {
+  if (typeof button.type !== 'string' || !ALL_TYPES.includes(button.type)) return error(typeCode, 'invalid button type');
+  if (utf8(button.name) < 1 || utf8(button.name) > maxName) return error(typeCode + 1, 'invalid button name size');
+  if (TYPES_WITH_KEY.includes(button.type) && (utf8(button.key) < 1 || utf8(button.key) > 128))
+    return error(typeCode + 2, 'invalid button key size');
+  if ((button.type === 'view' || button.type === 'miniprogram') && (utf8(button.url) < 1 || utf8(button.url) > 1024)) {
+    return error(typeCode + 3, 'invalid button url size');
+  }
+  if ((button.type === 'media_id' || button.type === 'view_limited') && utf8(button.media_id) < 1) return error(40007, 'invalid media_id');
+  if ((button.type === 'article_id' || button.type === 'article_view_limited') && utf8(button.article_id) < 1)
+    return error(40007, 'invalid article_id');
+  if (button.type === 'miniprogram' && (utf8(button.appid) < 1 || utf8(button.pagepath) < 1))
+    return error(40097, 'invalid args: appid and pagepath');
+  return undefined;
 }

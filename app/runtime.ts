@@ -37,6 +37,11 @@ export async function startRuntime(settings: Settings, log: Logger): Promise<Run
     base = served.url;
     closeEmulator = served.close;
   }
+  if (!settings.emulator && settings.store.startsWith('memory') && [...config.campaigns.values()].some((c) => c.permanent)) {
+    log.warn(
+      "BOT_STORE=memory:// with a real account: the store forgets the permanent codes it created, so every restart creates them again and uses up the account's 100,000 for ever. Use sqlite:// or redis://.",
+    );
+  }
   const api = new WechatApi({ appId: settings.appId, secret: settings.secret ?? EMULATOR_SECRET, base, store, log });
   return {
     config,

@@ -107,6 +107,7 @@ export class EventError extends Error {
   override name = 'EventError';
 }
 
+// Matched without regard to case: WeChat has changed the case of event names before (SCAN vs scan).
 const BY_WIRE = new Map<string, EventType>(
   EVENT_TYPES.map((type) => {
     const spec: { msgType: string; event?: string } = EVENTS[type];
@@ -115,7 +116,7 @@ const BY_WIRE = new Map<string, EventType>(
 );
 
 function wireName(msgType: string, event: string | undefined): string {
-  return event === undefined ? msgType : `${msgType}/${event}`;
+  return (event === undefined ? msgType : `${msgType}/${event}`).toLowerCase();
 }
 
 /**
@@ -131,8 +132,7 @@ export function toEvent(xml: XmlObject): WechatEvent {
   };
   const msgType = requiredText(xml, 'MsgType');
   const event = msgType === 'event' ? requiredText(xml, 'Event') : undefined;
-  // Event names are matched as sent, but WeChat has changed their case before (SCAN vs scan).
-  const type = BY_WIRE.get(wireName(msgType, event)) ?? BY_WIRE.get(wireName(msgType, event?.toLowerCase()));
+  const type = BY_WIRE.get(wireName(msgType, event));
   if (!type) return { type: 'unknown', ...base, msgType, ...(event === undefined ? {} : { event }), fields: xml };
   const fields: Record<string, string | XmlObject> = {};
   for (const [name, spec] of Object.entries(EVENTS[type].fields) as [string, string][]) {
@@ -180,16 +180,17 @@ function createTimeOf(xml: XmlObject): number {
 }
 
 /**
- * The key WeChat's retries share: MsgId for messages; for events the user, CreateTime, the event
- * and its key, since one user can send two events in the same second (WxJava learnt this).
+ * The key WeChat's retries share: the message id when the push has one (MsgId, or MsgID in job
+ * reports); otherwise the user, CreateTime, the event and its key, since one user can send two
+ * events in the same second (WxJava learnt this).
  * @example
- * dedupeKeyOf(event) // 'm:6054768590064713728' or 'e:o…|1409735668|click|MENU_NEWS'
+ * dedupeKeyOf(event) // 'm:o…|text|6054768590064713728' or 'e:o…|1409735668|click|MENU_NEWS'
  */
 export function dedupeKeyOf(event: WechatEvent): string {
-  if ('msgId' in event && event.msgId && EVENTS[event.type as EventType]?.msgType !== 'event') {
-    return `m:${event.from}|${event.msgId}`;
-  }
-  const detail =
-    'key' in event ? event.key : 'scene' in event ? event.scene : 'url' in event ? event.url : 'path' in event ? event.path : '';
-  return `e:${event.from}|${event.createTime}|${event.type}|${detail ?? ''}`;
+  const kind = event.type === 'unknown' ? `unknown:${event.msgType}/${event.event ?? ''}` : event.type;
+  const fields: Record<string, unknown> = event.type === 'unknown' ? event.fields : event;
+  const id = [fields.msgId, fields.MsgId, fields.MsgID].find((v) => typeof v === 'string' && v !== '');
+  if (id) return `m:${event.from}|${kind}|${String(id)}`;
+  const detail = [fields.key, fields.scene, fields.url, fields.path, fields.EventKey].find((v) => typeof v === 'string') ?? '';
+  return `e:${event.from}|${event.createTime}|${kind}|${String(detail)}`;
 }

@@ -58,30 +58,50 @@ export interface Envelope {
 export function normalizeReply(reply: Reply | undefined | null): NormalReply | undefined {
   if (reply === undefined || reply === null) return undefined;
   const normal: NormalReply = typeof reply === 'string' ? { type: 'text', content: reply } : reply;
+  if (typeof normal !== 'object') throw new ReplyError(`a reply is a string or an object, not ${typeof normal}`);
   switch (normal.type) {
     case 'text':
-      if (typeof normal.content !== 'string' || normal.content === '') throw new ReplyError('a text reply needs content');
+      text(normal.content, 'a text reply needs content');
       break;
     case 'image':
     case 'voice':
+      text(normal.mediaId, `a ${normal.type} reply needs a mediaId`);
+      break;
     case 'video':
-      if (!normal.mediaId) throw new ReplyError(`a ${normal.type} reply needs a mediaId`);
+      text(normal.mediaId, 'a video reply needs a mediaId');
+      optionalTexts(normal, ['title', 'description'], 'video');
       break;
     case 'music':
-      if (!normal.thumbMediaId) throw new ReplyError('a music reply needs a thumbMediaId');
+      text(normal.thumbMediaId, 'a music reply needs a thumbMediaId');
+      optionalTexts(normal, ['title', 'description', 'musicUrl', 'hqMusicUrl'], 'music');
       break;
     case 'news':
       if (!Array.isArray(normal.articles) || normal.articles.length < 1 || normal.articles.length > 8) {
         throw new ReplyError('a news reply holds 1 to 8 articles');
       }
-      if (normal.articles.some((a) => !a?.title)) throw new ReplyError('every news article needs a title');
+      for (const article of normal.articles) {
+        text(article?.title, 'every news article needs a title');
+        optionalTexts(article, ['description', 'picUrl', 'url'], 'news article');
+      }
       break;
     case 'transfer_customer_service':
+      optionalTexts(normal, ['kfAccount'], 'transfer_customer_service');
       break;
     default:
       throw new ReplyError(`unknown reply type ${String((normal as { type?: unknown }).type)}`);
   }
   return normal;
+}
+
+function text(value: unknown, message: string): void {
+  if (typeof value !== 'string' || value === '') throw new ReplyError(message);
+}
+
+function optionalTexts(reply: object, fields: string[], what: string): void {
+  for (const field of fields) {
+    const value = (reply as Record<string, unknown>)[field];
+    if (value !== undefined && typeof value !== 'string') throw new ReplyError(`${what}.${field} must be a string`);
+  }
 }
 
 const optional = (name: string, value: string | undefined) => (value === undefined ? '' : `<${name}>${cdata(value)}</${name}>`);

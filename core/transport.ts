@@ -82,14 +82,20 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
     const timestamp = q.timestamp ?? '';
     const nonce = q.nonce ?? '';
     const encrypted = q.encrypt_type === 'aes';
+    const signed = signatureMatches(q.signature, sign(token, timestamp, nonce));
     // In safe mode msg_signature covers the body; signature, sent too, must hold when present.
-    if ((!encrypted || q.signature !== undefined) && !signatureMatches(q.signature, sign(token, timestamp, nonce))) {
-      throw new HttpError(401, 'bad signature');
-    }
-    if (encrypted && !crypto) throw new HttpError(400, 'safe-mode push, but WECHAT_AES_KEY is not set');
+    if ((!encrypted || q.signature !== undefined || !crypto) && !signed) throw new HttpError(401, 'bad signature');
     let xml = await readXml(koa);
+    // Compatible mode switched on in the console before WECHAT_AES_KEY was set: the body still
+    // carries the plain fields, so answer in plaintext rather than refuse every push.
+    const safe = encrypted && (crypto !== undefined || typeof xml.MsgType !== 'string');
+    if (safe && !crypto) {
+      log.error('a safe-mode push arrived but WECHAT_AES_KEY is not set: set it to the EncodingAESKey of the account console');
+      throw new HttpError(400, 'safe-mode push, but WECHAT_AES_KEY is not set');
+    }
+    if (encrypted && !safe) log.warn('compatible-mode push answered in plaintext: set WECHAT_AES_KEY to answer it encrypted');
     let keyIndex = 0;
-    if (encrypted) {
+    if (safe) {
       const encrypt = xml.Encrypt;
       if (typeof encrypt !== 'string' || encrypt === '') throw new HttpError(400, 'missing Encrypt');
       if (!signatureMatches(q.msg_signature, crypto!.signature(timestamp, nonce, encrypt))) throw new HttpError(401, 'bad msg_signature');
@@ -110,7 +116,7 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
       throw error;
     }
     const reply = await runWithDeadline(event);
-    respond(koa, event, reply, encrypted ? keyIndex : undefined);
+    respond(koa, event, reply, safe ? keyIndex : undefined);
   }
 
   async function readXml(koa: KoaContext): Promise<XmlObject> {
@@ -166,14 +172,19 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
   }
 
   function respond(koa: KoaContext, event: WechatEvent, reply: NormalReply | undefined, keyIndex: number | undefined): void {
-    if (!reply) {
-      koa.type = 'text/plain';
-      koa.body = 'success';
-      return;
+    if (reply) {
+      try {
+        const xml = renderReply(reply, { user: event.from, account: event.to, createTime: Math.floor(Date.now() / 1000) });
+        koa.type = 'text/xml';
+        koa.body = keyIndex === undefined ? xml : seal(xml, keyIndex);
+        return;
+      } catch (error) {
+        // A reply that cannot be rendered must not cost the user an error screen.
+        log.error({ err: error, reply: reply.type }, 'reply could not be rendered: answered success');
+      }
     }
-    const xml = renderReply(reply, { user: event.from, account: event.to, createTime: Math.floor(Date.now() / 1000) });
-    koa.type = 'text/xml';
-    koa.body = keyIndex === undefined ? xml : seal(xml, keyIndex);
+    koa.type = 'text/plain';
+    koa.body = 'success';
   }
 
   function seal(xml: string, keyIndex: number): string {

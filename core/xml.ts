@@ -26,8 +26,10 @@ const OPTIONS = { explicitArray: false, explicitRoot: true, ignoreAttrs: true, t
  * await parseXml('<!DOCTYPE x>…')                      // throws XmlError
  */
 export async function parseXml(text: string): Promise<XmlObject> {
-  if (FORBIDDEN.test(text)) throw new XmlError('DTD and entity declarations are not accepted');
-  if (depthOf(text) > MAX_DEPTH) throw new XmlError('XML is nested too deeply');
+  // What users type arrives in CDATA: only the markup around it may not declare anything.
+  const markup = text.replace(/<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g, '');
+  if (FORBIDDEN.test(markup)) throw new XmlError('DTD and entity declarations are not accepted');
+  if (depthOf(markup) > MAX_DEPTH) throw new XmlError('XML is nested too deeply');
   let doc: unknown;
   try {
     doc = await parseStringPromise(text, OPTIONS);
@@ -40,10 +42,9 @@ export async function parseXml(text: string): Promise<XmlObject> {
 }
 
 // A cheap bound before parsing, so a hostile body cannot make the parser build a deep tree.
-function depthOf(text: string): number {
+function depthOf(markup: string): number {
   let depth = 0;
   let max = 0;
-  const markup = text.replace(/<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g, '');
   for (const match of markup.matchAll(/<(\/?)[A-Za-z_][^>]*?(\/?)>/g)) {
     if (match[1]) depth--;
     else if (!match[2]) max = Math.max(max, ++depth);

@@ -23,7 +23,8 @@ export function fallback(config: ResolvedConfig): Plugin<BotContext> {
   return {
     name: 'fallback',
     async middleware(ctx) {
-      if (ctx.response || SILENT.has(ctx.event.type)) return;
+      // Events this version does not know are the platform's notices, not a user waiting for an answer.
+      if (ctx.response || SILENT.has(ctx.event.type) || (ctx.event.type === 'unknown' && ctx.event.msgType === 'event')) return;
       if (config.fallback !== undefined) await answer(ctx, config.fallback);
       else ctx.log.debug('no plugin replied');
     },

@@ -133,6 +133,30 @@ test('every event type of the table has a case above', async (t) => {
   );
 });
 
+test('event names match whatever their case', async (t) => {
+  t.like(await parse({ MsgType: 'event', Event: 'scan', EventKey: '1001' }), { type: 'scan', scene: '1001' });
+  t.like(await parse({ MsgType: 'event', Event: 'Click', EventKey: 'K' }), { type: 'click', key: 'K' });
+  t.like(await parse({ MsgType: 'event', Event: 'SUBSCRIBE', EventKey: 'qrscene_x' }), { type: 'subscribe', scene: 'x' });
+});
+
+test('dedupe keys keep apart pushes that only share a second', async (t) => {
+  const keys = await Promise.all([
+    parse({ MsgType: 'event', Event: 'subscribe_msg_popup_event' }),
+    parse({ MsgType: 'event', Event: 'kf_close_session' }),
+    parse({ MsgType: 'event', Event: 'TEMPLATESENDJOBFINISH', MsgID: '111', Status: 'success' }),
+    parse({ MsgType: 'event', Event: 'TEMPLATESENDJOBFINISH', MsgID: '222', Status: 'success' }),
+    parse({ MsgType: 'miniprogrampage', Title: 't', MsgId: '1' }),
+    parse({ MsgType: 'miniprogrampage', Title: 't', MsgId: '2' }),
+  ]).then((events) => events.map(dedupeKeyOf));
+  t.is(new Set(keys).size, keys.length);
+});
+
+test('text that looks like markup is text: a DOCTYPE typed by a user is accepted', async (t) => {
+  t.like(await parse({ MsgType: 'text', Content: '<!DOCTYPE html> <!ENTITY x> hi', MsgId: '1' }), {
+    text: '<!DOCTYPE html> <!ENTITY x> hi',
+  });
+});
+
 test('a type this version does not know is kept, not refused', async (t) => {
   t.like(await parse({ MsgType: 'event', Event: 'user_authorize_invoice', SuccOrderId: '1' }), {
     type: 'unknown',
@@ -174,7 +198,7 @@ test('dedupe keys: MsgId for messages; user, time, event and key for events', as
   const a = await parse({ MsgType: 'text', Content: 'x', MsgId: '42' });
   const b = await parse({ MsgType: 'event', Event: 'CLICK', EventKey: 'A' });
   const c = await parse({ MsgType: 'event', Event: 'CLICK', EventKey: 'B' });
-  t.is(dedupeKeyOf(a), 'm:oUser|42');
+  t.is(dedupeKeyOf(a), 'm:oUser|text|42');
   t.not(dedupeKeyOf(b), dedupeKeyOf(c), 'two clicks in the same second are two pushes');
   t.is(dedupeKeyOf(b), dedupeKeyOf(await parse({ MsgType: 'event', Event: 'CLICK', EventKey: 'A' })));
 });

@@ -108,6 +108,47 @@ test('compatible mode: with an AES key set, plaintext pushes are still answered 
   t.like(await parseXml(text), { Content: 'today reply' });
 });
 
+test('compatible mode before WECHAT_AES_KEY is set: the plain fields are answered in plaintext', async (t) => {
+  const server = await startServer(t);
+  const user = openid();
+  const sealed = sealPush(pushXml(eventFields(user, 'CLICK', { EventKey: 'TODAY' })));
+  // A compatible-mode body carries the plain fields and Encrypt side by side.
+  const body = pushXml(eventFields(user, 'CLICK', { EventKey: 'TODAY' })).replace(
+    '</xml>',
+    sealed.body.replace(/^<xml>.*?(<Encrypt>.*<\/Encrypt>)<\/xml>$/, '$1') + '</xml>',
+  );
+  const response = await fetch(`${server.url}?${sealed.query}`, { method: 'POST', body });
+  t.is(response.status, 200);
+  t.like(await readReply(response), { Content: 'today reply' });
+});
+
+test('a reply that cannot be rendered is logged and WeChat gets success, not a 500', async (t) => {
+  const server = await startServer(t, {
+    config: {
+      ...testConfig(),
+      clicks: { SLOW: 'x', TODAY: (ctx) => void Object.defineProperty(ctx, 'response', { value: { type: 'image', mediaId: 12345 } }) },
+    },
+  });
+  const response = await server.push(eventFields(openid(), 'CLICK', { EventKey: 'TODAY' }));
+  t.is(response.status, 200);
+  t.is(await response.text(), 'success');
+});
+
+test("a handler returning a malformed reply is that plugin's error, and WeChat gets success", async (t) => {
+  const server = await startServer(t, {
+    config: { ...testConfig(), clicks: { SLOW: 'x', TODAY: () => ({ type: 'image', mediaId: 12345 }) as never } },
+  });
+  const response = await server.push(eventFields(openid(), 'CLICK', { EventKey: 'TODAY' }));
+  t.is(response.status, 200);
+  t.is(await response.text(), 'success');
+  t.regex(server.log.text(), /a image reply needs a mediaId/);
+});
+
+test('platform notices this version does not know get success, not the fallback', async (t) => {
+  const server = await startServer(t, { config: { ...testConfig(), fallback: 'fallback text' } });
+  t.is(await readReply(await server.push(eventFields(openid(), 'subscribe_msg_popup_event'))), 'success');
+});
+
 test('a late reply is handed to the late-reply hook, not lost', async (t) => {
   const server = await startServer(t, {
     deadlineMs: 200,
@@ -187,11 +228,8 @@ test('bad input gets a clear 4xx and reaches no plugin', async (t) => {
     400,
   );
   await expect('too large', post(signedQuery(), `<xml><Content>${'x'.repeat(300 * 1024)}</Content></xml>`), 413);
-  await expect(
-    'safe-mode push without a key',
-    post(new URLSearchParams({ ...Object.fromEntries(signedQuery()), encrypt_type: 'aes', msg_signature: 'x' }), good),
-    400,
-  );
+  const sealedOnly = sealPush(good);
+  await expect('safe-mode push without a key', post(sealedOnly.query, sealedOnly.body), 400);
   await expect('PUT', fetch(server.url, { method: 'PUT', body: 'x' }), 405);
   await expect('DELETE', fetch(server.url, { method: 'DELETE' }), 405);
   t.is(reached, 0);
