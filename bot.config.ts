@@ -60,4 +60,15 @@ export default defineConfig({
 
   // When nothing else answered a message.
   fallback: '收到！我们会尽快回复你。',
+
+  // Follow-to-login (关注公众号登录) for our website: what the scanner is told.
+  login: { reply: '你已登录 example.com，请回到网页继续。', expireSeconds: 300 },
+
+  // Referral invites: thank the inviter, greet the friend they brought.
+  invites: {
+    onFollow: async (ctx, { inviter, follows }) => {
+      await ctx.api?.sendCustom(inviter, { msgtype: 'text', text: { content: `感谢邀请！已有 ${follows} 位好友通过你关注。` } });
+      return '欢迎！你是被好友邀请来的。';
+    },
+  },
 });

@@ -13,11 +13,17 @@ import type { Store } from '../core/store.ts';
 import { wechatRouter } from '../core/transport.ts';
 import { defaultPlugins, type DefaultPluginsOptions } from '../plugins/index.ts';
 import { syncPlugin, type SyncOptions } from '../plugins/sync.ts';
+import { Invites } from '../core/invites.ts';
+import { Logins } from '../core/logins.ts';
+import { Scenes } from '../core/scenes.ts';
+import { Users } from '../core/users.ts';
+import { loginApi } from './api-routes.ts';
+import { demoLoginPage } from './demo-login.ts';
 import type { Settings } from './settings.ts';
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
-  settings: Pick<Settings, 'token' | 'appId' | 'aesKeys' | 'deadlineMs'>;
+  settings: Pick<Settings, 'token' | 'appId' | 'aesKeys' | 'deadlineMs'> & Partial<Pick<Settings, 'apiToken' | 'emulator'>>;
   config: ResolvedConfig;
   store: Store;
   log: Logger;
@@ -43,11 +49,17 @@ export async function createApp(options: AppOptions) {
       ? new WechatCrypto({ token: settings.token, appId: settings.appId, encodingAESKeys: settings.aesKeys })
       : undefined;
   const sync = api ? syncPlugin({ api, config, ...options.sync }) : undefined;
+  // Run-time codes need WeChat's API to create them.
+  const users = new Users(store);
+  const scenes = api ? new Scenes({ api, store, users }) : undefined;
+  const logins = scenes ? new Logins({ ...config.login, scenes, store, users }) : undefined;
+  const invites = scenes ? new Invites({ ...config.invites, scenes, store, users }) : undefined;
   const bot = new Bot<BotContext>({
     store,
     log,
     ...(api ? { api } : {}),
-    plugins: [...defaultPlugins(config, options.plugins), ...(sync ? [sync] : [])],
+    plugins: [...defaultPlugins(config, { ...options.plugins, ...(scenes ? { scenes } : {}) }), ...(sync ? [sync] : [])],
+    decorate: (ctx) => Object.assign(ctx, { logins, invites }),
   });
   await bot.init();
 
@@ -74,7 +86,14 @@ export async function createApp(options: AppOptions) {
     }).routes(),
   );
   app.use(qrRoutes(config, store).routes());
-  return { app, bot, sync };
+  if (logins) {
+    app.use(loginApi({ logins, store, log, token: settings.apiToken }).routes());
+    if (settings.emulator) {
+      app.use(loginApi({ logins, store, log, token: undefined, prefix: '/demo/api', open: true }).routes());
+      app.use(demoLoginPage().routes());
+    }
+  }
+  return { app, bot, sync, scenes, logins, invites };
 }
 
 // A campaign's code as a print-ready image, rendered locally from the url WeChat gave.

@@ -15,6 +15,8 @@ export interface Settings {
   storePrefix: string;
   configFile: string;
   deadlineMs: number;
+  /** BOT_API_TOKEN: the bearer token of the HTTP API for websites (follow-to-login); unset: no API. */
+  apiToken: string | undefined;
   /** True when WECHAT_APPID is not set: no account, the built-in emulator stands in. */
   emulator: boolean;
 }
@@ -58,6 +60,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     storePrefix: env.BOT_STORE_PREFIX || `wxbot:${appId ?? EMULATOR_APPID}`,
     configFile: env.BOT_CONFIG || './bot.config.ts',
     deadlineMs,
+    apiToken: env.BOT_API_TOKEN || undefined,
     emulator,
   };
 }

@@ -51,6 +51,8 @@ export interface BotOptions<C extends Context = Context> {
   plugins?: readonly Plugin<C>[];
   /** WeChat's HTTP API, given to plugins and contexts. */
   api?: WechatApi;
+  /** Adds the app's flavors (services) to each new context. */
+  decorate?(ctx: C): void;
   /** Called for every plugin error; logs it by default. */
   onError?(error: BotError): void;
 }
@@ -69,6 +71,7 @@ export class Bot<C extends Context = Context> {
   readonly #plugins: Plugin<C>[] = [];
   readonly #failedInit = new Set<Plugin<C>>();
   readonly #onError: (error: BotError) => void;
+  readonly #decorate: ((ctx: C) => void) | undefined;
   #chain: Middleware<C>[] | undefined;
 
   constructor(options: BotOptions<C>) {
@@ -76,6 +79,7 @@ export class Bot<C extends Context = Context> {
     this.users = new Users(options.store);
     this.log = options.log;
     this.api = options.api;
+    this.#decorate = options.decorate;
     this.#onError =
       options.onError ??
       ((error) => this.log.error({ err: error.cause, plugin: error.plugin, event: error.ctx.event.type }, error.message));
@@ -121,7 +125,9 @@ export class Bot<C extends Context = Context> {
   /** Makes the context of a push, for callers that need it before the chain ends (the transport). */
   context(event: WechatEvent): C {
     const log = this.log.child({ event: event.type, user: maskId(event.from) });
-    return createContext(event, log, this.users, this.api) as C;
+    const ctx = createContext(event, log, this.users, this.api) as C;
+    this.#decorate?.(ctx);
+    return ctx;
   }
 
   /** Runs the chain on a context. Never rejects: plugin errors go to onError. */

@@ -1,5 +1,8 @@
 import type { ConfigIssue } from './menu.ts';
 
+/** Every run-time scene starts with this; campaign scenes may not, so the two never collide. */
+export const DYNAMIC_SCENE_PREFIX = 'd_';
+
 /** WeChat's bounds for parametric QR codes. */
 export const QR_LIMITS = {
   permanentSceneId: { min: 1, max: 100_000 },

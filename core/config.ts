@@ -1,9 +1,11 @@
 import type { Plugin } from './bot.ts';
 import type { CampaignCode } from './campaigns.ts';
-import { validateCampaignCode } from './campaigns.ts';
+import { DYNAMIC_SCENE_PREFIX, validateCampaignCode } from './campaigns.ts';
 import type { Context } from './context.ts';
 import type { Answer, ContextOf } from './filters.ts';
 import { clickKeysIn, validateMenu, type ClickKeysOf, type ConfigIssue, type Menu } from './menu.ts';
+import type { Invites, InviteOptions } from './invites.ts';
+import type { LoginOptions, Logins } from './logins.ts';
 import { normalizeReply, ReplyError } from './reply.ts';
 
 /** What the campaign plugin adds to the context. */
@@ -12,8 +14,16 @@ export interface CampaignFlavor {
   campaign?: { readonly name: string; readonly newFollower: boolean };
 }
 
+/** What the app adds to the context when it talks to WeChat: run-time codes. */
+export interface RuntimeCodesFlavor {
+  /** Referral invites: `await ctx.invites?.codeFor(ctx.event.from)`. */
+  invites?: Invites;
+  /** Follow-to-login codes. */
+  logins?: Logins;
+}
+
 /** The context handlers in bot.config.ts receive. */
-export type BotContext = Context & CampaignFlavor;
+export type BotContext = Context & CampaignFlavor & RuntimeCodesFlavor;
 
 /** What a click key answers with. */
 export type ClickAnswer = Answer<ContextOf<'click', BotContext>>;
@@ -53,6 +63,10 @@ export interface BotConfig<M extends Menu = Menu, N extends string = string> {
   readonly fallback?: Answer<BotContext>;
   /** The author's own plugins, run after the built-in ones. */
   readonly plugins?: readonly Plugin<BotContext>[];
+  /** Follow-to-login: the reply a scanner gets, the codes' lifetime. */
+  readonly login?: LoginOptions;
+  /** Referral invites: the codes' lifetime, what happens when someone follows through one. */
+  readonly invites?: InviteOptions;
 }
 
 /**
@@ -79,6 +93,8 @@ export interface ResolvedConfig {
   readonly clicks: ReadonlyMap<string, ClickAnswer>;
   readonly fallback: Answer<BotContext> | undefined;
   readonly plugins: readonly Plugin<BotContext>[];
+  readonly login: LoginOptions;
+  readonly invites: InviteOptions;
 }
 
 /** Thrown at start for a config WeChat would refuse; lists every problem with its path. */
@@ -111,6 +127,9 @@ export function resolveConfig(config: BotConfig<Menu, string>): ResolvedConfig {
       continue;
     }
     issues.push(...validateCampaignCode(campaign, at));
+    if (typeof campaign.scene === 'string' && campaign.scene.startsWith(DYNAMIC_SCENE_PREFIX)) {
+      issues.push({ path: `${at}.scene`, message: `must not start with ${DYNAMIC_SCENE_PREFIX} (kept for codes made at run time)` });
+    }
     checkAnswer(campaign.welcome, `${at}.welcome`, issues);
     checkAnswer(campaign.scan, `${at}.scan`, issues);
     const scene = String(campaign.scene);
@@ -132,7 +151,17 @@ export function resolveConfig(config: BotConfig<Menu, string>): ResolvedConfig {
     if (typeof plugin?.name !== 'string') issues.push({ path: `plugins[${i}]`, message: 'a plugin needs a name' });
   });
   if (issues.length > 0) throw new ConfigError(issues);
-  return { welcome: config.welcome, menu: config.menu, campaigns, scenes, clicks, fallback: config.fallback, plugins };
+  return {
+    welcome: config.welcome,
+    menu: config.menu,
+    campaigns,
+    scenes,
+    clicks,
+    fallback: config.fallback,
+    plugins,
+    login: config.login ?? {},
+    invites: config.invites ?? {},
+  };
 }
 
 function checkAnswer(given: unknown, path: string, issues: ConfigIssue[]): void {

@@ -7,6 +7,8 @@ export interface UserRecord {
   campaign?: string;
   /** When the follow arrived, in seconds. */
   followedAt?: number;
+  /** Other store keys that hold this user's data, deleted with the record. */
+  links?: string[];
   [field: string]: unknown;
 }
 
@@ -40,8 +42,19 @@ export class Users {
     return record;
   }
 
-  /** Deletes everything held about the user. */
+  /**
+   * Records that another store key holds this user's data (a login result, an invite code), so
+   * the purge finds it by key instead of scanning the store.
+   */
+  async link(openid: string, key: string): Promise<void> {
+    const links = (await this.get(openid))?.links ?? [];
+    if (!links.includes(key)) await this.update(openid, { links: [...links, key] });
+  }
+
+  /** Deletes everything held about the user: the record and every key linked to it. */
   async delete(openid: string): Promise<void> {
+    const record = await this.get(openid);
+    await Promise.all((record?.links ?? []).map((key) => this.#store.delete(key)));
     await this.#store.delete(this.keyOf(openid));
   }
 }

@@ -1,5 +1,6 @@
 import type { Plugin } from '../core/bot.ts';
 import type { BotContext, ResolvedConfig } from '../core/config.ts';
+import type { Scenes } from '../core/scenes.ts';
 import { clickRouter } from './click-router.ts';
 import { dedupe, type DedupeOptions } from './dedupe.ts';
 import { fallback } from './fallback.ts';
@@ -10,6 +11,8 @@ import { welcome } from './welcome.ts';
 /** Options of {@link defaultPlugins}. */
 export interface DefaultPluginsOptions {
   dedupe?: DedupeOptions;
+  /** Routes scans of codes made at run time (logins, invites). */
+  scenes?: Scenes;
 }
 
 /**
@@ -22,7 +25,7 @@ export function defaultPlugins(config: ResolvedConfig, options: DefaultPluginsOp
   return [
     dedupe(options.dedupe) as Plugin<BotContext>,
     unsubscribePurge() as Plugin<BotContext>,
-    sceneCampaign(config),
+    sceneCampaign(config, options.scenes),
     welcome(config),
     clickRouter(config),
     ...config.plugins,

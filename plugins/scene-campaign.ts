@@ -1,6 +1,7 @@
 import type { Plugin } from '../core/bot.ts';
 import type { BotContext, ResolvedConfig } from '../core/config.ts';
 import { answer, type ContextOf } from '../core/filters.ts';
+import type { Scenes } from '../core/scenes.ts';
 import type { Store } from '../core/store.ts';
 
 /** A campaign's counters. Anonymous: they survive the purge of the users they count. */
@@ -33,7 +34,7 @@ export async function campaignStats(store: Store, campaign: string): Promise<Cam
  * @example
  * sceneCampaign(resolveConfig(config))
  */
-export function sceneCampaign(config: ResolvedConfig): Plugin<BotContext> {
+export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<BotContext> {
   let store: Store | undefined;
   const count = (ctx: BotContext, campaign: string, metric: keyof CampaignStats) =>
     store
@@ -52,6 +53,10 @@ export function sceneCampaign(config: ResolvedConfig): Plugin<BotContext> {
         return next();
       }
       if ((event.type !== 'subscribe' && event.type !== 'scan') || event.scene === undefined) return next();
+      if (scenes?.isDynamic(event.scene)) {
+        await routeDynamic(ctx, scenes, event.scene, event.type === 'subscribe');
+        return next();
+      }
       const name = config.scenes.get(event.scene);
       if (!name) {
         ctx.log.info({ scene: event.scene }, 'scan of a code no campaign declares');
@@ -70,4 +75,13 @@ export function sceneCampaign(config: ResolvedConfig): Plugin<BotContext> {
       return next();
     },
   };
+}
+
+// A code made at run time: its kind's handler answers, with the data the scene was bound to.
+async function routeDynamic(ctx: BotContext, scenes: Scenes, scene: string, newFollower: boolean): Promise<void> {
+  const record = await scenes.get(scene);
+  if (!record) return void ctx.log.info('scan of a run-time code that does not exist (or is long gone)');
+  const handler = scenes.handlerOf(record.kind);
+  if (!handler) return void ctx.log.warn({ kind: record.kind }, 'scan of a run-time code whose kind has no handler');
+  await answer(ctx, (c) => handler(c, { scene, kind: record.kind, data: record.data, newFollower }));
 }

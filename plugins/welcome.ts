@@ -3,7 +3,8 @@ import type { BotContext, ResolvedConfig } from '../core/config.ts';
 import { answer, type ContextOf } from '../core/filters.ts';
 
 /**
- * On subscribe, answers with the welcome of the campaign that brought the user, else the default.
+ * On subscribe, answers with the welcome of the campaign that brought the user, else the default,
+ * unless a run-time code's handler answered already.
  * @example
  * welcome(resolveConfig({ welcome: '欢迎关注' }))
  */
@@ -11,7 +12,8 @@ export function welcome(config: ResolvedConfig): Plugin<BotContext> {
   return {
     name: 'welcome',
     async middleware(ctx, next) {
-      if (ctx.event.type === 'subscribe') {
+      // A run-time code's handler (a login, an invite) may have answered the follow already.
+      if (ctx.event.type === 'subscribe' && !ctx.response) {
         const campaign = ctx.campaign ? config.campaigns.get(ctx.campaign.name) : undefined;
         const given = campaign?.welcome ?? config.welcome;
         if (given !== undefined) await answer(ctx as ContextOf<'subscribe', BotContext>, given);

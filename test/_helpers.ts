@@ -136,6 +136,8 @@ export interface TestServer {
   late: { ctx: BotContext; reply: NormalReply }[];
   bot: Awaited<ReturnType<typeof createApp>>['bot'];
   sync: Awaited<ReturnType<typeof createApp>>['sync'];
+  invites: Awaited<ReturnType<typeof createApp>>['invites'];
+  logins: Awaited<ReturnType<typeof createApp>>['logins'];
   /** POSTs a plaintext push, signed. */
   push(fields: Record<string, string | number>): Promise<Response>;
   /** POSTs a push in safe mode. */
@@ -153,13 +155,24 @@ export async function startServer(
     api?: WechatApi;
     sync?: AppOptions['sync'];
     lateHook?: boolean;
+    /** BOT_API_TOKEN: enables the HTTP API for websites. */
+    apiToken?: string;
+    /** Emulator mode: serves the demo login page. */
+    emulator?: boolean;
   } = {},
 ): Promise<TestServer> {
   const log = memoryLogger();
   const store = options.store ?? (await openStore('memory://', { log: log.log }));
   const late: TestServer['late'] = [];
   const appOptions: AppOptions = {
-    settings: { token: TOKEN, appId: APPID, aesKeys: options.aes ? [AES_KEY] : [], deadlineMs: options.deadlineMs ?? 4500 },
+    settings: {
+      token: TOKEN,
+      appId: APPID,
+      aesKeys: options.aes ? [AES_KEY] : [],
+      deadlineMs: options.deadlineMs ?? 4500,
+      apiToken: options.apiToken,
+      emulator: options.emulator ?? false,
+    },
     config: resolveConfig(options.config ?? testConfig()),
     store,
     log: log.log,
@@ -168,7 +181,7 @@ export async function startServer(
     // By default the test records late replies; lateHook: false keeps the app's own (custom/send).
     ...(options.lateHook === false ? {} : { onLateReply: (ctx: BotContext, reply: NormalReply) => void late.push({ ctx, reply }) }),
   };
-  const { app, bot, sync } = await createApp(appOptions);
+  const { app, bot, sync, invites, logins } = await createApp(appOptions);
   const server: Server = await new Promise((resolve) => {
     const s = app.listen(0, '127.0.0.1', () => resolve(s));
   });
@@ -186,6 +199,8 @@ export async function startServer(
     late,
     bot,
     sync,
+    invites,
+    logins,
     push: (fields) => fetch(`${url}?${signedQuery()}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: pushXml(fields) }),
     pushAes: (fields) => {
       const sealed = sealPush(pushXml(fields));

@@ -1,0 +1,92 @@
+import Router from '@koa/router';
+import type { Context as KoaContext } from 'koa';
+import type { Logins } from '../core/logins.ts';
+import type { Logger } from '../core/log.ts';
+import { qrPng, qrSvg } from '../core/qr-image.ts';
+import { signatureMatches } from '../core/signature.ts';
+import type { Store } from '../core/store.ts';
+import { createHash } from 'node:crypto';
+
+/** Options of {@link loginApi}. */
+export interface LoginApiOptions {
+  logins: Logins;
+  store: Store;
+  log: Logger;
+  /** BOT_API_TOKEN: without it, the routes answer 404. */
+  token: string | undefined;
+  /** Codes one client may create per minute (WeChat's quota is finite). */
+  perMinute?: number;
+  /** Mount point: '/api' for websites, '/demo/api' for the emulator's demo page (no token). */
+  prefix?: string;
+  /** The demo page's routes need no token; only ever true in emulator mode. */
+  open?: boolean;
+}
+
+/**
+ * Follow-to-login over HTTP, for a website's back end:
+ * `POST /api/login` → `{ scene, url, qrPng, qrSvg, expiresAt }`;
+ * `GET /api/login/:scene?wait=25` → `{ status: 'pending' | 'scanned' | 'expired', openid?, newFollower? }`.
+ * @example
+ * app.use(loginApi({ logins, store, log, token: process.env.BOT_API_TOKEN }).routes())
+ */
+export function loginApi(options: LoginApiOptions): Router {
+  const router = new Router({ prefix: options.prefix ?? '/api' });
+  const { logins, store, log } = options;
+  const perMinute = options.perMinute ?? 30;
+  // The token is compared as its hash, so the comparison takes the same time whatever its length.
+  const expected = options.token ? digest(options.token) : undefined;
+
+  router.use(async (koa, next) => {
+    if (!options.open) {
+      if (!expected) return void (koa.status = 404);
+      const given = /^Bearer (.+)$/i.exec(koa.get('authorization'))?.[1];
+      if (!given || !signatureMatches(digest(given), expected)) {
+        koa.status = 401;
+        koa.set('WWW-Authenticate', 'Bearer');
+        koa.body = { error: 'a valid Bearer token (BOT_API_TOKEN) is required' };
+        return;
+      }
+    }
+    await next();
+  });
+
+  router.post('/login', async (koa) => {
+    if (!(await withinRate(koa))) return;
+    const code = await logins.create();
+    koa.body = {
+      scene: code.scene,
+      url: code.url,
+      qrPng: `data:image/png;base64,${(await qrPng(code.url, { size: 512 })).toString('base64')}`,
+      qrSvg: await qrSvg(code.url),
+      expiresAt: code.expiresAt,
+    };
+  });
+
+  router.get('/login/:scene', async (koa) => {
+    const wait = Math.min(60, Math.max(0, Number(koa.query.wait) || 0));
+    const status = await logins.wait(koa.params.scene ?? '', wait * 1000);
+    if (!status) {
+      koa.status = 404;
+      koa.body = { error: 'no such login' };
+      return;
+    }
+    koa.body = status;
+  });
+
+  async function withinRate(koa: KoaContext): Promise<boolean> {
+    const window = Math.floor(Date.now() / 60_000);
+    const count = await store.increment(`rate:login:${digest(koa.ip).slice(0, 16)}:${window}`, 1, 61_000).catch(() => 0);
+    if (count <= perMinute) return true;
+    log.warn({ perMinute }, 'login codes: a client hit the rate limit');
+    koa.status = 429;
+    koa.set('Retry-After', String(60 - (Math.floor(Date.now() / 1000) % 60)));
+    koa.body = { error: `at most ${perMinute} login codes a minute per client` };
+    return false;
+  }
+
+  return router;
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
