@@ -153,3 +153,23 @@ for (const kind of ['memory', 'sqlite', 'redis'] as const) {
     await store.close();
   });
 }
+
+test('sqlite: expired records are swept through an index, without reading the table', async (t) => {
+  const { default: KeyvSqlite } = await import('@keyv/sqlite');
+  const { SWEEP } = await import('../core/stores/sqlite.ts');
+  const file = join(tempDir(t), 'bot.sqlite');
+  const store = await openStore(`sqlite://${file}`, { log: memoryLogger().log });
+  await store.set('old', 1, 1);
+  await store.set('kept', 2);
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  const raw = new KeyvSqlite(`sqlite://${file}`);
+  const plan = (await raw.query(`EXPLAIN QUERY PLAN ${SWEEP}`, Date.now())) as { detail: string }[];
+  t.regex(plan.map((p) => p.detail).join(' '), /USING INDEX keyv_expires/);
+  await raw.query(SWEEP, Date.now());
+  t.deepEqual(
+    ((await raw.query('SELECT key FROM keyv')) as { key: string }[]).map((r) => r.key),
+    ['bot:kept'],
+  );
+  await raw.disconnect();
+  await store.close();
+});

@@ -6,6 +6,8 @@ import type { Logger } from '../log.ts';
 import { StoreConfigError, type Store } from '../store.ts';
 
 const SWEEP_MS = 10 * 60_000;
+/** Deletes expired records, using the keyv_expires index. */
+export const SWEEP = "DELETE FROM keyv WHERE json_extract(value, '$.expires') < ?";
 
 /**
  * A SQLite file through Keyv: survives restarts, shared safely by processes on one machine. Claim
@@ -20,6 +22,8 @@ export async function sqliteStore(url: string, options: { namespace: string; log
   const adapter = new KeyvSqlite({ uri: url, busyTimeout: 2500 });
   // Deleted rows are overwritten with zeros, so a purged user leaves nothing in the file.
   await adapter.query('PRAGMA secure_delete = ON');
+  // Expired records are swept through this index: the sweep never reads the rest of the table.
+  await adapter.query("CREATE INDEX IF NOT EXISTS keyv_expires ON keyv (json_extract(value, '$.expires'))");
   const keyv = new Keyv({ store: adapter, namespace: options.namespace, throwOnErrors: true });
   keyv.on('error', () => {}); // errors are thrown to the caller, which logs them
   // Keyv stores `namespace:key` → JSON {"value": …, "expires": ms}; the SQL below keeps that shape.
@@ -29,7 +33,7 @@ export async function sqliteStore(url: string, options: { namespace: string; log
   // Keyv drops an expired record only when it is read; dedupe records never are, so sweep them.
   const sweep = setInterval(() => {
     adapter
-      .query("DELETE FROM keyv WHERE json_extract(value, '$.expires') < ?", now())
+      .query(SWEEP, now())
       .catch((error: unknown) => options.log.warn({ err: error }, 'store: sweeping expired records failed'));
   }, SWEEP_MS);
   sweep.unref();
