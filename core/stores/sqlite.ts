@@ -32,9 +32,7 @@ export async function sqliteStore(url: string, options: { namespace: string; log
 
   // Keyv drops an expired record only when it is read; dedupe records never are, so sweep them.
   const sweep = setInterval(() => {
-    adapter
-      .query(SWEEP, now())
-      .catch((error: unknown) => options.log.warn({ err: error }, 'store: sweeping expired records failed'));
+    adapter.query(SWEEP, now()).catch((error: unknown) => options.log.warn({ err: error }, 'store: sweeping expired records failed'));
   }, SWEEP_MS);
   sweep.unref();
 
