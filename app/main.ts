@@ -16,7 +16,7 @@ try {
       `EMULATOR MODE: no WECHAT_APPID is set, so the bot runs offline against the built-in WeChat emulator (API calls never leave this machine). Token: "${settings.token}". Set WECHAT_APPID, WECHAT_SECRET and WECHAT_TOKEN to serve a real account.`,
     );
   }
-  const { app, bot } = await createApp({ settings, config: runtime.config, store: runtime.store, log, api: runtime.api });
+  const { app, bot, drain } = await createApp({ settings, config: runtime.config, store: runtime.store, log, api: runtime.api });
   const server: Server = app.listen(settings.port, () => {
     const port = (server.address() as AddressInfo).port;
     log.info(
@@ -33,19 +33,26 @@ try {
     log.fatal({ err: error }, `cannot listen on port ${settings.port}`);
     process.exit(1);
   });
-  const stop = (signal: string) => {
-    log.info({ signal }, 'shutting down');
-    server.close(() => {
-      void bot
-        .close()
-        .then(() => runtime.close())
-        .finally(() => process.exit(0));
-    });
-    // In-flight pushes have WeChat's 5 s at most; do not wait for idle keep-alive sockets.
-    setTimeout(() => server.closeAllConnections(), 5000).unref();
+  // Graceful shutdown: stop accepting, let in-flight pushes (and their late replies) finish within
+  // WeChat's window, stop background work, close the store (flushing it), exit 0.
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'shutting down: no new connections, finishing in-flight pushes');
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    const force = setTimeout(() => server.closeAllConnections(), 5000);
+    await closed;
+    clearTimeout(force);
+    await drain(5000);
+    await bot.close();
+    await runtime.close();
+    log.info('stopped');
+    process.exit(0);
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  process.once('SIGTERM', () => void stop('SIGTERM'));
+  process.once('SIGINT', () => void stop('SIGINT'));
 } catch (error) {
   log.fatal({ err: error }, error instanceof Error ? error.message : 'start failed');
   process.exit(1);

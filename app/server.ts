@@ -76,15 +76,14 @@ export async function createApp(options: AppOptions) {
     }
   });
   const onLateReply = options.onLateReply ?? (api ? lateReplySender(api) : undefined);
-  app.use(
-    wechatRouter(bot, {
-      token: settings.token,
-      log,
-      deadlineMs: settings.deadlineMs,
-      ...(crypto ? { crypto } : {}),
-      ...(onLateReply ? { onLateReply } : {}),
-    }).routes(),
-  );
+  const transport = wechatRouter(bot, {
+    token: settings.token,
+    log,
+    deadlineMs: settings.deadlineMs,
+    ...(crypto ? { crypto } : {}),
+    ...(onLateReply ? { onLateReply } : {}),
+  });
+  app.use(transport.routes());
   app.use(qrRoutes(config, store).routes());
   if (logins) {
     app.use(loginApi({ logins, store, log, token: settings.apiToken }).routes());
@@ -93,7 +92,7 @@ export async function createApp(options: AppOptions) {
       app.use(demoLoginPage().routes());
     }
   }
-  return { app, bot, sync, scenes, logins, invites };
+  return { app, bot, sync, scenes, logins, invites, drain: transport.drain };
 }
 
 // A campaign's code as a print-ready image, rendered locally from the url WeChat gave.

@@ -46,11 +46,16 @@ const LATE = Symbol('late');
  * const router = wechatRouter(bot, { token, log })
  * app.use(router.routes())
  */
-export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportOptions<C>): Router {
+export function wechatRouter<C extends Context>(
+  bot: Bot<C>,
+  options: TransportOptions<C>,
+): Router & { drain(timeoutMs: number): Promise<void> } {
   const deadlineMs = options.deadlineMs ?? 4500;
   const bodyLimit = options.bodyLimit ?? 256 * 1024;
   const { token, crypto, log } = options;
   const router = new Router();
+  // Chains still running (answered or not), so a shutdown can let them finish.
+  const inFlight = new Set<Promise<unknown>>();
 
   router.all(options.path ?? '/wechat', async (koa) => {
     try {
@@ -151,14 +156,16 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
   async function runWithDeadline(event: WechatEvent): Promise<NormalReply | undefined> {
     const ctx = bot.context(event);
     const done = bot.run(ctx);
+    inFlight.add(done);
+    void done.finally(() => inFlight.delete(done));
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<typeof LATE>((resolve) => (timer = setTimeout(resolve, deadlineMs, LATE)));
-    const first = await Promise.race([done, late]);
+    const deadline = new Promise<typeof LATE>((resolve) => (timer = setTimeout(resolve, deadlineMs, LATE)));
+    const first = await Promise.race([done, deadline]);
     clearTimeout(timer);
     if (first !== LATE) return ctx.response;
     const sent = ctx.response;
     ctx.log.warn({ deadlineMs, replied: Boolean(sent) }, 'chain still running at the deadline: answered now');
-    void done.then(async () => {
+    const late = done.then(async () => {
       const reply = ctx.response;
       if (!reply || reply === sent || ctx.duplicate) return;
       if (!options.onLateReply) return ctx.log.warn('late reply dropped: no late-reply hook');
@@ -168,6 +175,8 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
         ctx.log.error({ err: error }, 'late reply could not be delivered');
       }
     });
+    inFlight.add(late);
+    void late.finally(() => inFlight.delete(late));
     return sent;
   }
 
@@ -198,7 +207,15 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
     );
   }
 
-  return router;
+  /** Waits for the chains still running (and their late replies), at most timeoutMs. */
+  async function drain(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
+    await Promise.race([Promise.allSettled([...inFlight]), limit]);
+    clearTimeout(timer);
+  }
+
+  return Object.assign(router, { drain });
 }
 
 // Koa 3 turns a repeated query key into an array: only a single string counts.

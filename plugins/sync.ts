@@ -1,9 +1,9 @@
-import type { WechatApi } from '../core/api.ts';
 import type { Plugin } from '../core/bot.ts';
 import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import type { Menu } from '../core/menu.ts';
-import { readQrRecord, writeQrRecord } from '../core/qr-records.ts';
+import type { WechatApi } from '../core/api.ts';
+import { createCampaignCode, creationUncertain, readQrRecord } from '../core/qr-records.ts';
 import type { Store } from '../core/store.ts';
 
 /** What one pass of the sync did (or, in a dry run, would do). */
@@ -11,8 +11,14 @@ export interface SyncReport {
   at: number;
   dryRun: boolean;
   menu: 'created' | 'unchanged' | 'not configured' | 'would create' | 'failed';
-  campaigns: { name: string; action: 'created' | 'renewed' | 'kept' | 'would create' | 'would renew' | 'failed'; expiresAt?: number }[];
+  campaigns: {
+    name: string;
+    action: 'created' | 'renewed' | 'kept' | 'would create' | 'would renew' | 'failed' | 'uncertain';
+    expiresAt?: number;
+  }[];
   errors: string[];
+  /** Problems that need a person, not a retry. */
+  warnings: string[];
 }
 
 /** Options of {@link syncPlugin} and {@link syncOnce}. */
@@ -34,9 +40,14 @@ export const LAST_SYNC_KEY = 'sync:last';
  * @example
  * const report = await syncOnce({ api, config }, store, log, { dryRun: true })
  */
-export async function syncOnce(options: SyncOptions, store: Store, log: Logger, { dryRun = false } = {}): Promise<SyncReport> {
+export async function syncOnce(
+  options: SyncOptions,
+  store: Store,
+  log: Logger,
+  { dryRun = false, retryUncertain = false } = {},
+): Promise<SyncReport> {
   const { api, config } = options;
-  const report: SyncReport = { at: Date.now(), dryRun, menu: 'not configured', campaigns: [], errors: [] };
+  const report: SyncReport = { at: Date.now(), dryRun, menu: 'not configured', campaigns: [], errors: [], warnings: [] };
   const fail = (what: string, error: unknown) => {
     const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
     report.errors.push(message);
@@ -65,10 +76,15 @@ export async function syncOnce(options: SyncOptions, store: Store, log: Logger, 
       const due = record?.expiresAt !== undefined && record.expiresAt - Date.now() < campaign.expireSeconds! * 1000 * renewAt;
       if (record && !due) {
         report.campaigns.push({ name, action: 'kept', ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}) });
+      } else if (!retryUncertain && (await creationUncertain(store, campaign))) {
+        report.campaigns.push({ name, action: 'uncertain' });
+        const warning = `campaign ${name}: a permanent code for scene ${campaign.scene} was being created when its answer was lost (a crash or a time-out); WeChat may have made it. Not creating it again by itself, since each one uses up the account's 100,000 for ever: check, then run npm run sync -- --retry-uncertain`;
+        report.warnings.push(warning);
+        log.error(`sync: ${warning}`);
       } else if (dryRun) {
         report.campaigns.push({ name, action: record ? 'would renew' : 'would create' });
       } else {
-        const created = await writeQrRecord(store, campaign, await api.createQrCode(campaign));
+        const created = await createCampaignCode(api, store, campaign);
         report.campaigns.push({
           name,
           action: record ? 'renewed' : 'created',
@@ -80,6 +96,7 @@ export async function syncOnce(options: SyncOptions, store: Store, log: Logger, 
       fail(`campaign ${name}`, error);
     }
   }
+
   if (!dryRun) await store.set(LAST_SYNC_KEY, report).catch((error: unknown) => log.warn({ err: error }, 'sync: report not saved'));
   return report;
 }
