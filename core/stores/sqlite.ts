@@ -19,7 +19,7 @@ export async function sqliteStore(url: string, options: { namespace: string; log
   const file = url.slice('sqlite://'.length);
   if (!file) throw new StoreConfigError('BOT_STORE sqlite:// needs a file path, e.g. sqlite://data/bot.sqlite');
   if (file !== ':memory:') mkdirSync(dirname(resolve(file)), { recursive: true });
-  const adapter = new KeyvSqlite({ uri: url, busyTimeout: 2500 });
+  const adapter = new KeyvSqlite({ uri: url, busyTimeout: 1000 });
   // Deleted rows are overwritten with zeros, so a purged user leaves nothing in the file.
   await adapter.query('PRAGMA secure_delete = ON');
   // Expired records are swept through this index: the sweep never reads the rest of the table.
