@@ -20,7 +20,7 @@ function tempDir(t: ExecutionContext): string {
 }
 
 const apiFaults: [string, Fault, RegExp][] = [
-  ['slow past the timeout', { delayMs: 600, times: 3 }, /menu\/get: timed out/],
+  ['slow past the timeout', { delayMs: 2500, times: 3 }, /menu\/get: timed out/],
   ['busy (-1) every time', { errcode: -1, times: 20 }, /menu\/get: errcode -1/],
   ['daily quota (45009)', { errcode: 45009, times: 3 }, /menu\/get: errcode 45009 .*quota/],
   ['not JSON', { invalidJson: true, times: 3 }, /menu\/get: answer is not JSON/],
@@ -28,7 +28,7 @@ const apiFaults: [string, Fault, RegExp][] = [
 
 for (const [name, fault, logged] of apiFaults) {
   test(`WeChat's API ${name} during the start-up sync: pushes are answered, the failure is logged`, async (t) => {
-    const { emulator, makeApi } = await startEmulator(t, { timeoutMs: 200 });
+    const { emulator, makeApi } = await startEmulator(t, { timeoutMs: 1000 });
     emulator.fail('menu/get', fault);
     const server = await startServer(t, { api: makeApi(), sync: { retryMs: [60_000] } });
     const started = Date.now();
