@@ -16,7 +16,14 @@ try {
       `EMULATOR MODE: no WECHAT_APPID is set, so the bot runs offline against the built-in WeChat emulator (API calls never leave this machine). Token: "${settings.token}". Set WECHAT_APPID, WECHAT_SECRET and WECHAT_TOKEN to serve a real account.`,
     );
   }
-  const { app, bot, drain } = await createApp({ settings, config: runtime.config, store: runtime.store, log, api: runtime.api });
+  const { app, bot, drain } = await createApp({
+    settings,
+    config: runtime.config,
+    store: runtime.store,
+    log,
+    api: runtime.api,
+    ...(runtime.emulator ? { emulator: runtime.emulator } : {}),
+  });
   const server: Server = app.listen(settings.port, () => {
     const port = (server.address() as AddressInfo).port;
     log.info(

@@ -19,11 +19,18 @@ import { Scenes } from '../core/scenes.ts';
 import { Users } from '../core/users.ts';
 import { loginApi } from './api-routes.ts';
 import { demoLoginPage } from './demo-login.ts';
+import type { Plugin } from '../core/bot.ts';
+import { EventLog } from './console/event-log.ts';
+import { consoleRoutes } from './console/routes.ts';
+import type { WechatEmulator } from './emulator.ts';
 import type { Settings } from './settings.ts';
 
 /** Options of {@link createApp}. */
 export interface AppOptions {
-  settings: Pick<Settings, 'token' | 'appId' | 'aesKeys' | 'deadlineMs'> & Partial<Pick<Settings, 'apiToken' | 'emulator'>>;
+  settings: Pick<Settings, 'token' | 'appId' | 'aesKeys' | 'deadlineMs'> &
+    Partial<Pick<Settings, 'apiToken' | 'emulator' | 'consoleToken'>>;
+  /** The in-process emulator (emulator mode): the console simulates users against it. */
+  emulator?: WechatEmulator;
   config: ResolvedConfig;
   store: Store;
   log: Logger;
@@ -54,11 +61,17 @@ export async function createApp(options: AppOptions) {
   const scenes = api ? new Scenes({ api, store, users }) : undefined;
   const logins = scenes ? new Logins({ ...config.login, scenes, store, users }) : undefined;
   const invites = scenes ? new Invites({ ...config.invites, scenes, store, users }) : undefined;
+  const consoleOn = Boolean(options.emulator || settings.consoleToken);
+  const events = new EventLog();
   const bot = new Bot<BotContext>({
     store,
     log,
     ...(api ? { api } : {}),
-    plugins: [...defaultPlugins(config, { ...options.plugins, ...(scenes ? { scenes } : {}) }), ...(sync ? [sync] : [])],
+    plugins: [
+      ...(consoleOn ? [events.plugin() as Plugin<BotContext>] : []),
+      ...defaultPlugins(config, { ...options.plugins, ...(scenes ? { scenes } : {}) }),
+      ...(sync ? [sync] : []),
+    ],
     decorate: (ctx) => Object.assign(ctx, { logins, invites }),
   });
   await bot.init();
@@ -85,6 +98,18 @@ export async function createApp(options: AppOptions) {
   });
   app.use(transport.routes());
   app.use(qrRoutes(config, store).routes());
+  app.use(
+    consoleRoutes({
+      config,
+      store,
+      log,
+      events,
+      api,
+      emulator: options.emulator,
+      wechatToken: settings.token,
+      consoleToken: settings.consoleToken,
+    }).routes(),
+  );
   if (logins) {
     app.use(loginApi({ logins, store, log, token: settings.apiToken }).routes());
     if (settings.emulator) {

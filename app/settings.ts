@@ -17,6 +17,8 @@ export interface Settings {
   deadlineMs: number;
   /** BOT_API_TOKEN: the bearer token of the HTTP API for websites (follow-to-login); unset: no API. */
   apiToken: string | undefined;
+  /** BOT_CONSOLE_TOKEN: against a real account, the console exists only with it (read-only). */
+  consoleToken: string | undefined;
   /** True when WECHAT_APPID is not set: no account, the built-in emulator stands in. */
   emulator: boolean;
 }
@@ -61,6 +63,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     configFile: env.BOT_CONFIG || './bot.config.ts',
     deadlineMs,
     apiToken: env.BOT_API_TOKEN || undefined,
+    consoleToken: env.BOT_CONSOLE_TOKEN || undefined,
     emulator,
   };
 }

@@ -33,5 +33,5 @@ export function defaultPlugins(config: ResolvedConfig, options: DefaultPluginsOp
   ];
 }
 
-export { campaignStats, type CampaignStats } from './scene-campaign.ts';
+export { campaignSeries, campaignStats, type CampaignSeries, type CampaignStats } from './scene-campaign.ts';
 export { clickRouter, dedupe, fallback, sceneCampaign, unsubscribePurge, welcome };

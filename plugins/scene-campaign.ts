@@ -16,6 +16,31 @@ export interface CampaignStats {
 
 const METRICS = ['scans', 'follows', 'unfollows'] as const;
 const counterKey = (campaign: string, metric: keyof CampaignStats) => `campaign:${campaign}:${metric}`;
+// Hourly buckets for charts; kept a month.
+const HOUR = 3600_000;
+const bucketKey = (campaign: string, metric: keyof CampaignStats, hour: number) => `campaign:${campaign}:${metric}@${hour}`;
+
+/** A campaign's counters hour by hour: `hours[i]` is the start of bucket i (epoch ms). */
+export interface CampaignSeries {
+  hours: number[];
+  scans: number[];
+  follows: number[];
+  unfollows: number[];
+}
+
+/**
+ * Reads a campaign's hourly counters for the last `hours` hours.
+ * @example
+ * await campaignSeries(store, 'springPoster', 48) // { hours: [...], scans: [0, 3, …], … }
+ */
+export async function campaignSeries(store: Store, campaign: string, hours = 48): Promise<CampaignSeries> {
+  const now = Math.floor(Date.now() / HOUR);
+  const buckets = Array.from({ length: hours }, (_, i) => now - hours + 1 + i);
+  const read = (metric: keyof CampaignStats) =>
+    Promise.all(buckets.map(async (h) => (await store.get<number>(bucketKey(campaign, metric, h))) ?? 0));
+  const [scans, follows, unfollows] = await Promise.all(METRICS.map(read));
+  return { hours: buckets.map((h) => h * HOUR), scans: scans!, follows: follows!, unfollows: unfollows! };
+}
 
 /**
  * Reads a campaign's counters.
@@ -37,9 +62,10 @@ export async function campaignStats(store: Store, campaign: string): Promise<Cam
 export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<BotContext> {
   let store: Store | undefined;
   const count = (ctx: BotContext, campaign: string, metric: keyof CampaignStats) =>
-    store
-      ?.increment(counterKey(campaign, metric))
-      .catch((error: unknown) => ctx.log.error({ err: error, campaign, metric }, 'campaign counter not saved'));
+    Promise.all([
+      store?.increment(counterKey(campaign, metric)),
+      store?.increment(bucketKey(campaign, metric, Math.floor(Date.now() / HOUR)), 1, 31 * 24 * HOUR),
+    ]).catch((error: unknown) => ctx.log.error({ err: error, campaign, metric }, 'campaign counter not saved'));
   return {
     name: 'scene-campaign',
     init(bot) {

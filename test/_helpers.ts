@@ -14,6 +14,7 @@ import { openStore, type Store } from '../core/store.ts';
 import { parseXml, cdata, type XmlObject } from '../core/xml.ts';
 import type { Menu } from '../core/menu.ts';
 import type { WechatApi } from '../core/api.ts';
+import type { WechatEmulator } from '../app/emulator.ts';
 
 export const TOKEN = 'testtoken';
 export const APPID = 'wx2c2769f8efd9abc2';
@@ -157,8 +158,10 @@ export async function startServer(
     lateHook?: boolean;
     /** BOT_API_TOKEN: enables the HTTP API for websites. */
     apiToken?: string;
-    /** Emulator mode: serves the demo login page. */
-    emulator?: boolean;
+    /** Emulator mode, with this emulator: the demo login page, the console's phone. */
+    emulator?: WechatEmulator;
+    /** BOT_CONSOLE_TOKEN: the console against a real account. */
+    consoleToken?: string;
   } = {},
 ): Promise<TestServer> {
   const log = memoryLogger();
@@ -171,8 +174,10 @@ export async function startServer(
       aesKeys: options.aes ? [AES_KEY] : [],
       deadlineMs: options.deadlineMs ?? 4500,
       apiToken: options.apiToken,
-      emulator: options.emulator ?? false,
+      emulator: Boolean(options.emulator),
+      consoleToken: options.consoleToken,
     },
+    ...(options.emulator ? { emulator: options.emulator } : {}),
     config: resolveConfig(options.config ?? testConfig()),
     store,
     log: log.log,

@@ -122,8 +122,8 @@ redisTest(test, 'over Redis, the scan lands on one instance and the long-poll on
 });
 
 test('emulator mode serves the demo login page, which logs in when the code is scanned', async (t) => {
-  const { api } = await startEmulator(t);
-  const server = await startServer(t, { api, emulator: true });
+  const { api, emulator } = await startEmulator(t);
+  const server = await startServer(t, { api, emulator });
   const base = server.url.replace(/\/wechat$/, '');
   const page = await fetch(`${base}/demo/login`);
   t.is(page.status, 200);

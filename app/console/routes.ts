@@ -1,0 +1,209 @@
+import { randomBytes, createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import Router from '@koa/router';
+import { koaBody } from 'koa-body';
+import type { Context as KoaContext, Next } from 'koa';
+import type { WechatApi } from '../../core/api.ts';
+import type { ResolvedConfig } from '../../core/config.ts';
+import type { Logger } from '../../core/log.ts';
+import { readQrRecord } from '../../core/qr-records.ts';
+import { signatureMatches } from '../../core/signature.ts';
+import type { Store } from '../../core/store.ts';
+import { campaignSeries, campaignStats } from '../../plugins/scene-campaign.ts';
+import { LAST_SYNC_KEY, syncOnce } from '../../plugins/sync.ts';
+import type { WechatEmulator } from '../emulator.ts';
+import { describeReply, simulate, type SimulatedAction } from '../simulator.ts';
+import type { EventLog } from './event-log.ts';
+
+/** Options of {@link consoleRoutes}. */
+export interface ConsoleOptions {
+  config: ResolvedConfig;
+  store: Store;
+  log: Logger;
+  events: EventLog;
+  api: WechatApi | undefined;
+  /** Set in emulator mode: the console may simulate users and shows late replies. */
+  emulator: WechatEmulator | undefined;
+  /** The callback's Token, to sign simulated pushes. */
+  wechatToken: string;
+  /** BOT_CONSOLE_TOKEN: against a real account the console exists only with it, read-only. */
+  consoleToken: string | undefined;
+}
+
+const SESSION_MS = 12 * 3600_000;
+const require = createRequire(import.meta.url);
+// Browser builds out of node_modules (the packages do not export these paths, so go by folder).
+const htmDir = join(dirname(require.resolve('htm')), '..');
+const uplotDir = dirname(require.resolve('uplot'));
+const vendor: Record<string, string> = {
+  'preact.js': join(htmDir, 'preact', 'standalone.module.js'),
+  'uplot.js': join(uplotDir, 'uPlot.esm.js'),
+  'uplot.css': join(uplotDir, 'uPlot.min.css'),
+};
+const staticDir = new URL('./static/', import.meta.url);
+const TYPES: Record<string, string> = { js: 'text/javascript', css: 'text/css', html: 'text/html' };
+
+/**
+ * The console at /console: the phone (menu and chat, in emulator mode), campaigns with their codes
+ * and counters, the live event log, and the sync. On by default in emulator mode; against a real
+ * account only with BOT_CONSOLE_TOKEN, and then read-only: it never sends anything to real users.
+ * @example
+ * app.use(consoleRoutes({ config, store, log, events, api, emulator, wechatToken, consoleToken }).routes())
+ */
+export function consoleRoutes(options: ConsoleOptions): Router {
+  const { config, store, log, events, api, emulator } = options;
+  const enabled = Boolean(emulator || options.consoleToken);
+  const canSimulate = Boolean(emulator);
+  const expected = options.consoleToken ? digest(options.consoleToken) : undefined;
+  const sessions = new Map<string, number>();
+  const router = new Router({ prefix: '/console' });
+
+  const session = (koa: KoaContext) => {
+    if (!expected) return true; // emulator mode: a developer's own machine
+    const id = koa.cookies.get('bot_console');
+    const until = id ? sessions.get(id) : undefined;
+    return until !== undefined && until > Date.now();
+  };
+  const guard = async (koa: KoaContext, next: Next) => {
+    if (!enabled) return void (koa.status = 404);
+    if (!session(koa)) {
+      koa.status = 401;
+      koa.body = { error: 'log in with BOT_CONSOLE_TOKEN' };
+      return;
+    }
+    await next();
+  };
+
+  router.use(async (koa, next) => (enabled ? next() : void (koa.status = 404)));
+
+  router.get('/', (koa) => serveStatic(koa, 'index.html'));
+  router.get('/static/:file', (koa) => serveStatic(koa, koa.params.file ?? ''));
+  router.get('/vendor/:file', (koa) => {
+    const file = vendor[koa.params.file ?? ''];
+    if (!file) return void (koa.status = 404);
+    koa.type = TYPES[file.split('.').pop()!] ?? 'text/plain';
+    koa.set('Cache-Control', 'max-age=3600');
+    koa.body = readFileSync(file);
+  });
+
+  // The token travels in a POST body, never in a URL; the session is an HttpOnly cookie.
+  router.post('/login', koaBody({ json: true, urlencoded: true, jsonLimit: '4kb', formLimit: '4kb' }), (koa) => {
+    const given = (koa.request as { body?: { token?: unknown } }).body?.token;
+    if (!expected || typeof given !== 'string' || !signatureMatches(digest(given), expected)) {
+      log.warn('console: a login with a wrong token was refused');
+      koa.status = 401;
+      koa.body = { error: 'wrong token' };
+      return;
+    }
+    const id = randomBytes(24).toString('base64url');
+    sessions.set(id, Date.now() + SESSION_MS);
+    koa.cookies.set('bot_console', id, { httpOnly: true, sameSite: 'strict', path: '/console', maxAge: SESSION_MS });
+    koa.status = 204;
+  });
+
+  router.get('/api/state', guard, (koa) => {
+    koa.body = {
+      mode: emulator ? 'emulator' : 'account',
+      canSimulate,
+      menu: config.menu ?? null,
+      campaigns: [...config.campaigns.entries()].map(([name, c]) => ({ name, scene: c.scene })),
+    };
+  });
+
+  router.get('/api/campaigns', guard, async (koa) => {
+    koa.body = await Promise.all(
+      [...config.campaigns.entries()].map(async ([name, campaign]) => {
+        const [stats, series, record] = await Promise.all([
+          campaignStats(store, name),
+          campaignSeries(store, name, 48),
+          readQrRecord(store, campaign),
+        ]);
+        return {
+          name,
+          scene: campaign.scene,
+          permanent: Boolean(campaign.permanent),
+          description: campaign.description ?? null,
+          expiresAt: record?.expiresAt ?? null,
+          created: Boolean(record),
+          stats,
+          retention: stats.follows > 0 ? 1 - stats.unfollows / stats.follows : null,
+          series,
+        };
+      }),
+    );
+  });
+
+  router.get('/api/events', guard, (koa) => {
+    const after = Number(koa.query.after) || 0;
+    koa.body = events.entries.filter((e) => e.id > after);
+  });
+
+  router.get('/api/sync', guard, async (koa) => {
+    const last = (await store.get(LAST_SYNC_KEY)) ?? null;
+    const plan = api
+      ? await syncOnce({ api, config }, store, log, { dryRun: true }).catch((error: unknown) => ({
+          error: String((error as Error).message),
+        }))
+      : null;
+    koa.body = { last, plan };
+  });
+
+  router.post('/api/simulate', guard, koaBody({ json: true, jsonLimit: '16kb' }), async (koa) => {
+    if (!canSimulate) {
+      koa.status = 403;
+      koa.body = { error: 'the console simulates users only against the emulator' };
+      return;
+    }
+    const body = (koa.request as { body?: { user?: unknown; action?: SimulatedAction } }).body;
+    const user = typeof body?.user === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(body.user) ? body.user : undefined;
+    if (!user || !body?.action) {
+      koa.status = 400;
+      koa.body = { error: 'needs { user, action }' };
+      return;
+    }
+    // Through the same path WeChat uses: a signed push to this server's own callback.
+    const result = await simulate(body.action, {
+      url: `http://127.0.0.1:${koa.socket.localPort}/wechat`,
+      token: options.wechatToken,
+      user,
+      account: 'gh_console',
+    });
+    koa.body = { status: result.status, text: describeReply(result), reply: result.reply ?? null };
+  });
+
+  // Replies that missed the 5 s window went out as customer-service messages: the emulator kept them.
+  router.get('/api/late', guard, (koa) => {
+    const after = Number(koa.query.after) || 0;
+    koa.body = (emulator?.customMessages ?? []).flatMap((m, i) =>
+      i + 1 > after
+        ? [
+            {
+              index: i + 1,
+              touser: m.touser,
+              msgtype: m.msgtype,
+              content: (m.text as { content?: string } | undefined)?.content ?? `[${String(m.msgtype)}]`,
+            },
+          ]
+        : [],
+    );
+  });
+
+  return router;
+}
+
+function serveStatic(koa: KoaContext, file: string): void {
+  if (!/^[a-z-]+\.(html|js|css)$/.test(file)) return void (koa.status = 404);
+  try {
+    koa.body = readFileSync(new URL(file, staticDir));
+    koa.type = TYPES[file.split('.').pop()!]!;
+    koa.set('Cache-Control', 'no-cache');
+  } catch {
+    koa.status = 404;
+  }
+}
+
+function digest(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}

@@ -1,0 +1,232 @@
+// The console's front end: Preact with htm, served from node_modules: no build step, no CDN.
+import { html, render, useState, useEffect, useRef, useCallback } from '/console/vendor/preact.js';
+import uPlot from '/console/vendor/uplot.js';
+
+const api = async (path, options = {}) => {
+  const response = await fetch(`/console/api/${path}`, { headers: { 'content-type': 'application/json' }, ...options });
+  if (response.status === 401) throw Object.assign(new Error('login'), { login: true });
+  if (!response.ok) throw new Error((await response.json().catch(() => ({}))).error ?? `HTTP ${response.status}`);
+  return response.json();
+};
+
+function App() {
+  const [state, setState] = useState(null);
+  const [needLogin, setNeedLogin] = useState(false);
+  const [tab, setTab] = useState(location.hash.slice(1) || 'phone');
+  const load = useCallback(() => api('state').then(setState, (e) => (e.login ? setNeedLogin(true) : setState({ error: e.message }))), []);
+  useEffect(() => void load(), []);
+  useEffect(() => void (location.hash = tab), [tab]);
+  if (needLogin) return html`<${Login} onDone=${() => (setNeedLogin(false), load())} />`;
+  if (!state) return html`<p>loading…</p>`;
+  if (state.error) return html`<p class="error">${state.error}</p>`;
+  // The phone stays mounted while hidden, so its users and threads survive a look at another tab.
+  const tabs = [['phone', '手机 Phone'], ['campaigns', '活动 Campaigns'], ['events', '事件 Events'], ['sync', '同步 Sync']];
+  return html`
+    <header>
+      <h1>Bot console</h1>
+      <span class="badge ${state.mode}">${state.mode === 'emulator' ? 'emulator' : 'real account · read-only'}</span>
+      <nav>${tabs.map(([id, label]) => html`<button data-tab=${id} class=${tab === id ? 'active' : ''} onClick=${() => setTab(id)}>${label}</button>`)}</nav>
+    </header>
+    <main>
+      <div style=${tab === 'phone' ? '' : 'display:none'}><${Phone} state=${state} /></div>
+      ${tab === 'campaigns' && html`<${Campaigns} />`}
+      ${tab === 'events' && html`<${Events} />`}
+      ${tab === 'sync' && html`<${Sync} />`}
+    </main>
+  `;
+}
+
+function Login({ onDone }) {
+  const [error, setError] = useState('');
+  const submit = async (event) => {
+    event.preventDefault();
+    const token = new FormData(event.target).get('token');
+    const response = await fetch('/console/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+    response.ok ? onDone() : setError('wrong token');
+  };
+  return html`<form class="card login" onSubmit=${submit}>
+    <h2>Bot console</h2>
+    <p class="muted">Enter BOT_CONSOLE_TOKEN.</p>
+    <input name="token" type="password" autocomplete="current-password" />
+    <button class="act" type="submit">Log in</button>
+    ${error && html`<p class="error" data-testid="login-error">${error}</p>`}
+  </form>`;
+}
+
+const newUser = () => `oConsole${Math.random().toString(36).slice(2, 12)}`;
+
+function Phone({ state }) {
+  const [users, setUsers] = useState(() => [newUser()]);
+  const [user, setUser] = useState(users[0]);
+  const [threads, setThreads] = useState({});
+  const [open, setOpen] = useState(-1);
+  const [text, setText] = useState('');
+  const chat = useRef(null);
+  const lateSeen = useRef(0);
+  const thread = threads[user] ?? [];
+  const add = (who, entries) => setThreads((all) => ({ ...all, [who]: [...(all[who] ?? []), ...entries] }));
+  useEffect(() => chat.current?.scrollTo(0, 1e9), [thread.length]);
+
+  // Replies that missed the deadline arrive as customer-service messages.
+  useEffect(() => {
+    if (!state.canSimulate) return;
+    const timer = setInterval(async () => {
+      const late = await api(`late?after=${lateSeen.current}`).catch(() => []);
+      for (const m of late) {
+        lateSeen.current = m.index;
+        add(m.touser, [{ from: 'bot late', text: m.content }]);
+      }
+    }, 1000);
+    return () => clearInterval(timer);
+  }, []);
+
+  const send = async (action, as = user, note) => {
+    setOpen(-1);
+    if (note) add(as, [note]);
+    const result = await api('simulate', { method: 'POST', body: JSON.stringify({ user: as, action }) }).catch((e) => ({ text: `error: ${e.message}` }));
+    const reply = result.reply;
+    if (!reply) return add(as, [{ from: 'note', text: result.text === 'success (no reply)' ? '(no reply)' : result.text }]);
+    const items = reply.Articles?.item;
+    const first = Array.isArray(items) ? items[0] : items;
+    add(as, [{ from: 'bot', text: reply.MsgType === 'text' ? reply.Content : reply.MsgType === 'news' ? `[图文] ${first?.Title ?? ''}\n${first?.Url ?? ''}` : `[${reply.MsgType}]` }]);
+  };
+  const press = (button) => {
+    if (button.type === 'click') return send({ kind: 'click', key: button.key }, user, { from: 'me', text: `[菜单] ${button.name}` });
+    if (button.type === 'view') return send({ kind: 'view', url: button.url }, user, { from: 'note', text: `opened ${button.url}` });
+    add(user, [{ from: 'note', text: `${button.type} buttons are not simulated` }]);
+  };
+  const followVia = (campaign) => {
+    const fresh = newUser();
+    setUsers((list) => [...list, fresh]);
+    setUser(fresh);
+    send({ kind: 'subscribe', scene: String(campaign.scene) }, fresh, { from: 'note', text: `new user followed via ${campaign.name}` });
+  };
+
+  if (!state.canSimulate) {
+    return html`<div class="card"><p>The phone simulates users against the emulator only. Against a real account the console is read-only: see Campaigns, Events and Sync.</p></div>`;
+  }
+  const buttons = state.menu?.button ?? [];
+  return html`<div class="row">
+    <div class="phone" data-testid="phone">
+      <div class="title">公众号 · ${user.slice(0, 14)}</div>
+      <div class="chat" ref=${chat} data-testid="chat">
+        ${thread.map((m) => html`<div class="bubble ${m.from === 'me' ? 'me' : m.from === 'note' ? 'note' : m.from === 'bot late' ? 'bot late' : 'bot'}" data-testid=${m.from === 'bot' || m.from === 'bot late' ? 'bot-bubble' : undefined}>${m.text}</div>`)}
+      </div>
+      <form class="inputbar" onSubmit=${(e) => (e.preventDefault(), text && (send({ kind: 'text', text }, user, { from: 'me', text }), setText('')))}>
+        <input value=${text} onInput=${(e) => setText(e.target.value)} placeholder="发消息" data-testid="text-input" />
+        <button class="act" type="submit">发送</button>
+      </form>
+      <div class="menu" data-testid="menu">
+        ${buttons.map((b, i) => html`<div>
+          ${open === i && b.sub_button && html`<div class="sub">${b.sub_button.map((s) => html`<button data-testid="menu-button" onClick=${() => press(s)}>${s.name}</button>`)}</div>`}
+          <button class="col" data-testid="menu-button" onClick=${() => (b.sub_button ? setOpen(open === i ? -1 : i) : press(b))}>${b.sub_button ? '≡ ' : ''}${b.name}</button>
+        </div>`)}
+      </div>
+    </div>
+    <div class="controls">
+      <div class="card">
+        <h3>User</h3>
+        <select value=${user} onChange=${(e) => setUser(e.target.value)} data-testid="user-select">${users.map((u) => html`<option value=${u}>${u}</option>`)}</select>
+        <button class="act" onClick=${() => { const fresh = newUser(); setUsers((l) => [...l, fresh]); setUser(fresh); }}>+ new user</button>
+      </div>
+      <div class="card">
+        <h3>Follow and scan</h3>
+        <button class="act" onClick=${() => send({ kind: 'subscribe' }, user, { from: 'note', text: 'followed (no code)' })}>Follow (plain)</button>
+        ${state.campaigns.map((c) => html`<div>
+          <button class="act" data-testid=${`follow-${c.name}`} onClick=${() => followVia(c)}>Follow via ${c.name} as a new user</button>
+          <button class="act" data-testid=${`scan-${c.name}`} onClick=${() => send({ kind: 'scan', scene: String(c.scene) }, user, { from: 'note', text: `scanned ${c.name}` })}>Scan ${c.name} as a follower</button>
+        </div>`)}
+        <button class="act danger" data-testid="unfollow" onClick=${() => send({ kind: 'unsubscribe' }, user, { from: 'note', text: 'unfollowed' })}>Unfollow</button>
+      </div>
+    </div>
+  </div>`;
+}
+
+function Chart({ series }) {
+  const box = useRef(null);
+  useEffect(() => {
+    const data = [series.hours.map((h) => h / 1000), series.scans, series.follows, series.unfollows];
+    const plot = new uPlot(
+      { width: 320, height: 140, legend: { show: true }, scales: { x: { time: true } }, series: [{}, { label: 'scans', stroke: '#2563eb' }, { label: 'follows', stroke: '#07c160' }, { label: 'unfollows', stroke: '#dc2626' }] },
+      data,
+      box.current,
+    );
+    return () => plot.destroy();
+  }, [series]);
+  return html`<div ref=${box}></div>`;
+}
+
+function Campaigns() {
+  const [list, setList] = useState(null);
+  useEffect(() => {
+    const load = () => api('campaigns').then(setList, () => {});
+    load();
+    const timer = setInterval(load, 2000);
+    return () => clearInterval(timer);
+  }, []);
+  if (!list) return html`<p>loading…</p>`;
+  return html`<div class="campaigns">${list.map((c) => html`<div class="card campaign" data-testid=${`campaign-${c.name}`}>
+    <div class="head">
+      ${c.created ? html`<img src=${`/qr/${c.name}.png?size=256`} alt=${`${c.name} QR code`} />` : html`<div class="muted">no code yet: the sync creates it</div>`}
+      <div>
+        <h3 style="margin:0">${c.name}</h3>
+        <div class="muted">${c.description ?? ''}</div>
+        <div>scene <code>${c.scene}</code></div>
+        <div>${c.permanent ? 'permanent' : c.expiresAt ? `expires ${new Date(c.expiresAt).toLocaleString()}` : 'temporary'}</div>
+        ${c.created && html`<div><a href=${`/qr/${c.name}.png?size=1024`} download>PNG</a> · <a href=${`/qr/${c.name}.svg`} download>SVG</a></div>`}
+      </div>
+    </div>
+    <div class="stats">
+      <div>scans<b data-testid="scans">${c.stats.scans}</b></div>
+      <div>follows<b data-testid="follows">${c.stats.follows}</b></div>
+      <div>unfollows<b data-testid="unfollows">${c.stats.unfollows}</b></div>
+      <div>retention<b>${c.retention === null ? '–' : `${Math.round(c.retention * 100)}%`}</b></div>
+    </div>
+    <${Chart} series=${c.series} />
+  </div>`)}</div>`;
+}
+
+function Events() {
+  const [entries, setEntries] = useState([]);
+  const [filter, setFilter] = useState('');
+  const last = useRef(0);
+  useEffect(() => {
+    const load = async () => {
+      const fresh = await api(`events?after=${last.current}`).catch(() => []);
+      if (fresh.length === 0) return;
+      last.current = fresh.at(-1).id;
+      setEntries((all) => [...all, ...fresh].slice(-500));
+    };
+    load();
+    const timer = setInterval(load, 1000);
+    return () => clearInterval(timer);
+  }, []);
+  const types = [...new Set(entries.map((e) => e.type))].sort();
+  const shown = entries.filter((e) => !filter || e.type === filter).reverse();
+  return html`<div class="card">
+    <label>type <select value=${filter} onChange=${(e) => setFilter(e.target.value)} data-testid="event-filter"><option value="">all</option>${types.map((t) => html`<option>${t}</option>`)}</select></label>
+    <span class="muted"> live · OpenIDs masked</span>
+    <table data-testid="events"><thead><tr><th>time</th><th>type</th><th>user</th><th>scene / key / url / text</th><th>reply</th></tr></thead>
+    <tbody>${shown.map((e) => html`<tr><td>${new Date(e.at).toLocaleTimeString()}</td><td>${e.type}${e.duplicate ? ' (retry)' : ''}</td><td><code>${e.user}</code></td><td>${e.detail ?? ''}</td><td>${e.reply ?? ''}</td></tr>`)}</tbody></table>
+  </div>`;
+}
+
+function Sync() {
+  const [data, setData] = useState(null);
+  useEffect(() => void api('sync').then(setData, (e) => setData({ error: e.message })), []);
+  if (!data) return html`<p>loading…</p>`;
+  if (data.error) return html`<p class="error">${data.error}</p>`;
+  const report = (r, title) => html`<div class="card" style="flex:1">
+    <h3>${title}</h3>
+    ${!r ? html`<p class="muted">none yet</p>` : r.error ? html`<p class="error">${r.error}</p>` : html`
+      <p class="muted">${new Date(r.at).toLocaleString()}</p>
+      <p>menu: <b>${r.menu}</b></p>
+      <table><tbody>${r.campaigns.map((c) => html`<tr><td>${c.name}</td><td>${c.action}</td><td>${c.expiresAt ? new Date(c.expiresAt).toLocaleString() : ''}</td></tr>`)}</tbody></table>
+      ${[...(r.errors ?? []), ...(r.warnings ?? [])].map((e) => html`<p class="error">${e}</p>`)}`}
+  </div>`;
+  return html`<div class="row" data-testid="sync">${report(data.last, 'Last start-up sync')}${report(data.plan, 'bot.config.ts vs the account now')}</div>`;
+}
+
+const root = document.getElementById('app');
+root.textContent = '';
+render(html`<${App} />`, root);

@@ -1,0 +1,86 @@
+import test from 'ava';
+import { join } from 'node:path';
+import { ARTIFACTS, browserTest } from './_browser.ts';
+import { startEmulator, startServer } from './_helpers.ts';
+
+browserTest(test, 'the console: tap a click button, follow via a campaign, unfollow, and see it counted', async (t, browser) => {
+  const { api, emulator } = await startEmulator(t);
+  const server = await startServer(t, { api, emulator });
+  await server.sync!.firstPass;
+  const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  await page.goto(server.url.replace(/\/wechat$/, '/console'));
+
+  // The menu as WeChat shows it: three columns, a sub menu that opens.
+  const columns = page.getByTestId('menu').locator('.col');
+  t.is(await columns.count(), 2);
+  await page.getByTestId('menu-button').filter({ hasText: '今日' }).click();
+  await page.getByTestId('bot-bubble').filter({ hasText: 'today reply' }).waitFor();
+  await columns.filter({ hasText: '更多' }).click();
+  t.true(await page.getByTestId('menu-button').filter({ hasText: '官网' }).isVisible(), 'the sub menu opened');
+  await page.getByTestId('menu-button').filter({ hasText: '官网' }).click();
+
+  await page.getByTestId('follow-poster').click();
+  await page.getByTestId('bot-bubble').filter({ hasText: 'poster welcome' }).waitFor();
+  await page.getByTestId('text-input').fill('你好');
+  await page.getByTestId('text-input').press('Enter');
+  await page.screenshot({ path: join(ARTIFACTS, 'console-phone.png') });
+
+  await page.locator('[data-tab=campaigns]').click();
+  const poster = page.getByTestId('campaign-poster');
+  await poster.getByTestId('follows').filter({ hasText: '1' }).waitFor();
+  t.is(await poster.getByTestId('scans').textContent(), '1');
+  t.true(await poster.locator('img').isVisible(), 'the code is shown');
+  await page.screenshot({ path: join(ARTIFACTS, 'console-campaigns.png') });
+
+  await page.locator('[data-tab=phone]').click();
+  await page.getByTestId('unfollow').click();
+  await page.locator('[data-tab=campaigns]').click();
+  await poster.getByTestId('unfollows').filter({ hasText: '1' }).waitFor();
+
+  await page.locator('[data-tab=events]').click();
+  await page.getByTestId('events').locator('tbody tr').filter({ hasText: 'unsubscribe' }).waitFor();
+  const log = await page.getByTestId('events').textContent();
+  t.false(/oConsole[a-z0-9]{10}/.test(log ?? ''), 'OpenIDs are masked');
+  await page.screenshot({ path: join(ARTIFACTS, 'console-events.png') });
+
+  await page.locator('[data-tab=sync]').click();
+  await page.getByTestId('sync').getByText('menu:').first().waitFor();
+  await page.screenshot({ path: join(ARTIFACTS, 'console-sync.png') });
+  t.deepEqual(errors, []);
+});
+
+test('against a real account without BOT_CONSOLE_TOKEN, /console does not exist', async (t) => {
+  const { api } = await startEmulator(t);
+  const server = await startServer(t, { api });
+  const base = server.url.replace(/\/wechat$/, '');
+  t.is((await fetch(`${base}/console`)).status, 404);
+  t.is((await fetch(`${base}/console/api/state`)).status, 404);
+});
+
+test('against a real account with BOT_CONSOLE_TOKEN: a wrong token is refused; the right one reads, never simulates', async (t) => {
+  const { api } = await startEmulator(t);
+  const server = await startServer(t, { api, consoleToken: 'console-secret-42' });
+  const base = server.url.replace(/\/wechat$/, '');
+  t.is((await fetch(`${base}/console`)).status, 200, 'the page asks for the token');
+  t.is((await fetch(`${base}/console/api/state`)).status, 401);
+  const login = (token: string) =>
+    fetch(`${base}/console/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  t.is((await login('wrong')).status, 401);
+  const ok = await login('console-secret-42');
+  t.is(ok.status, 204);
+  const cookie = ok.headers.get('set-cookie') ?? '';
+  t.regex(cookie, /HttpOnly/i);
+  t.false(cookie.includes('console-secret-42'));
+  const session = { cookie: cookie.split(';')[0]! };
+  t.like(await (await fetch(`${base}/console/api/state`, { headers: session })).json(), { mode: 'account', canSimulate: false });
+  t.is((await fetch(`${base}/console/api/campaigns`, { headers: session })).status, 200);
+  const simulate = await fetch(`${base}/console/api/simulate`, {
+    method: 'POST',
+    headers: { ...session, 'content-type': 'application/json' },
+    body: JSON.stringify({ user: 'oReal', action: { kind: 'click', key: 'TODAY' } }),
+  });
+  t.is(simulate.status, 403);
+  t.false(server.log.text().includes('console-secret-42'), 'the token never reaches the log');
+});
