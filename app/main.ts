@@ -35,6 +35,8 @@ try {
       },
       `bot listening on http://localhost:${port}/wechat`,
     );
+    if (runtime.emulator || settings.consoleToken) log.info(`console: http://localhost:${port}/console`);
+    if (runtime.emulator) log.info(`demo login page: http://localhost:${port}/demo/login`);
   });
   server.on('error', (error) => {
     log.fatal({ err: error }, `cannot listen on port ${settings.port}`);
