@@ -124,7 +124,10 @@ export class Bot<C extends Context = Context> {
 
   /** Makes the context of a push, for callers that need it before the chain ends (the transport). */
   context(event: WechatEvent): C {
-    const log = this.log.child({ event: event.type, user: maskId(event.from) });
+    // Most pushes log nothing: the child logger is made on first use.
+    const parent = this.log;
+    let child: Logger | undefined;
+    const log = () => (child ??= parent.child({ event: event.type, user: maskId(event.from) }));
     const ctx = createContext(event, log, this.users, this.api) as C;
     this.#decorate?.(ctx);
     return ctx;

@@ -31,11 +31,13 @@ export interface Context<E extends WechatEvent = WechatEvent> {
 }
 
 /** Builds the context of one push. */
-export function createContext<E extends WechatEvent>(event: E, log: Logger, users: Users, api: WechatApi | undefined): Context<E> {
+export function createContext<E extends WechatEvent>(event: E, log: () => Logger, users: Users, api: WechatApi | undefined): Context<E> {
   let response: NormalReply | undefined;
   return {
     event,
-    log,
+    get log() {
+      return log();
+    },
     api,
     duplicate: false,
     user: {
@@ -44,7 +46,7 @@ export function createContext<E extends WechatEvent>(event: E, log: Logger, user
     },
     reply(reply) {
       const normal = normalizeReply(reply);
-      if (response && normal) log.warn({ previous: response.type, next: normal.type }, 'reply set twice: the later one wins');
+      if (response && normal) log().warn({ previous: response.type, next: normal.type }, 'reply set twice: the later one wins');
       response = normal;
     },
     get response() {

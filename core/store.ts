@@ -8,10 +8,20 @@ import type { Logger } from './log.ts';
  * await store.set('k', { a: 1 }, 60_000)
  */
 export interface Store {
+  /**
+   * True when the store lives in this process's memory (memory://): nothing is shared, so caches
+   * that only help other processes (dedupe records) need not be written to it.
+   */
+  readonly local: boolean;
   get<T>(key: string): Promise<T | undefined>;
   /** ttlMs: the record disappears after this many milliseconds. */
   set(key: string, value: unknown, ttlMs?: number): Promise<void>;
   delete(key: string): Promise<void>;
+  /**
+   * Deletes personal data so that no copy stays behind in the store's own files (SQLite's
+   * write-ahead log); the purge on unsubscribe uses it.
+   */
+  forget(keys: readonly string[]): Promise<void>;
   /**
    * Sets the key only if it is absent (or expired), atomically across every process sharing the
    * store (Redis SET NX); true when this caller got it.
@@ -62,7 +72,8 @@ export async function openStore(url: string, options: StoreOptions): Promise<Sto
   } else {
     throw new StoreConfigError(`BOT_STORE must start with sqlite://, redis:// or memory://, got ${url.split(':')[0]}:…`);
   }
-  return guarded(store, options.timeoutMs ?? 3000);
+  // A store in this process's memory cannot hang: its operations need no timer.
+  return store.local ? store : guarded(store, options.timeoutMs ?? 3000);
 }
 
 // Every operation is bounded in time and fails with a StoreError that says which one.
@@ -80,9 +91,11 @@ function guarded(store: Store, timeoutMs: number): Store {
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   };
   return {
+    local: store.local,
     get: (key) => bound('get', key, () => store.get(key)),
     set: (key, value, ttlMs) => bound('set', key, () => store.set(key, value, ttlMs)),
     delete: (key) => bound('delete', key, () => store.delete(key)),
+    forget: (keys) => bound('forget', keys[0] ?? '', () => store.forget(keys)),
     claim: (key, value, ttlMs) => bound('claim', key, () => store.claim(key, value, ttlMs)),
     increment: (key, by, ttlMs) => bound('increment', key, () => store.increment(key, by, ttlMs)),
     close: () => store.close(),

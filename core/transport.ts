@@ -39,6 +39,7 @@ class HttpError extends Error {
 }
 
 const LATE = Symbol('late');
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * The route WeChat calls: GET verifies the URL, POST carries every push.
@@ -135,7 +136,7 @@ export function wechatRouter<C extends Context>(
     }
     let text: string;
     try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(raw);
+      text = UTF8.decode(raw);
     } catch {
       throw new HttpError(400, 'body is not UTF-8');
     }

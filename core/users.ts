@@ -54,7 +54,6 @@ export class Users {
   /** Deletes everything held about the user: the record and every key linked to it. */
   async delete(openid: string): Promise<void> {
     const record = await this.get(openid);
-    await Promise.all((record?.links ?? []).map((key) => this.#store.delete(key)));
-    await this.#store.delete(this.keyOf(openid));
+    await this.#store.forget([...(record?.links ?? []), this.keyOf(openid)]);
   }
 }

@@ -31,7 +31,8 @@ const WAIT_MS = 30_000; // the transport answered long before; stop looking afte
  * Runs each push once, across every instance sharing the store. A retry of a handled push gets the
  * same reply again; a retry that arrives while the first is still running, here or on another
  * instance, waits for it. Keys are hashed: the store holds no OpenID. With the store down, it
- * falls back to this process's memory and says so.
+ * falls back to this process's memory and says so. With a memory store, only the bounded LRU
+ * remembers (nothing is shared anyway).
  * @example
  * new Bot({ store, log, plugins: [dedupe({ ttlMs: 300_000 }), …] })
  */
@@ -68,7 +69,8 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
   return {
     name: 'dedupe',
     init(bot) {
-      store = bot.store;
+      // A memory store is this process's own: the LRU in front of it already holds what it would.
+      if (!bot.store.local) store = bot.store;
     },
     async middleware(ctx, next) {
       const key = `dedupe:${createHash('sha256').update(dedupeKeyOf(ctx.event)).digest('base64url')}`;
@@ -109,10 +111,13 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
   // Runs the chain while renewing the claim, then records the reply for retries everywhere.
   async function runOwned(ctx: Context, key: string, next: () => Promise<void>): Promise<Done> {
     let renewal: Promise<void> = Promise.resolve();
-    const renew = setInterval(() => {
-      renewal = store!.set(key, RUNNING, claimMs).catch((error: unknown) => ctx.log.warn({ err: error }, 'dedupe: claim not renewed'));
-    }, claimMs / 3);
-    renew.unref();
+    const shared = store;
+    const renew = shared
+      ? setInterval(() => {
+          renewal = shared.set(key, RUNNING, claimMs).catch((error: unknown) => ctx.log.warn({ err: error }, 'dedupe: claim not renewed'));
+        }, claimMs / 3)
+      : undefined;
+    renew?.unref();
     try {
       await next();
     } finally {

@@ -90,11 +90,14 @@ export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<B
       }
       const newFollower = event.type === 'subscribe';
       ctx.campaign = { name, newFollower };
-      await count(ctx, name, 'scans');
       if (newFollower) {
-        await ctx.user.update({ campaign: name, followedAt: event.createTime });
-        await count(ctx, name, 'follows');
+        await Promise.all([
+          count(ctx, name, 'scans'),
+          count(ctx, name, 'follows'),
+          ctx.user.update({ campaign: name, followedAt: event.createTime }),
+        ]);
       } else {
+        await count(ctx, name, 'scans');
         const reply = config.campaigns.get(name)?.scan;
         if (reply !== undefined) await answer(ctx as ContextOf<'scan', BotContext>, reply);
       }

@@ -51,6 +51,10 @@ test('after unsubscribe, the SQLite files hold nothing containing the OpenID', a
     .join('');
   t.true(before.includes(from), 'the check can see the OpenID while the user follows');
   await bot.handle(event('unsubscribe', { from }));
+  const running = readdirSync(dir)
+    .map((f) => readFileSync(join(dir, f)).toString('latin1'))
+    .join('');
+  t.false(running.includes(from), 'nothing left while the bot runs, write-ahead log included');
   await store.close();
   const after = readdirSync(dir)
     .map((f) => readFileSync(join(dir, f)).toString('latin1'))

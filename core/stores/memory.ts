@@ -9,13 +9,16 @@ import { keyQueue } from './key-queue.ts';
  * memoryStore({ namespace: 'bot', log })
  */
 export function memoryStore(options: { namespace: string; log: Logger }): Store {
-  const keyv = new Keyv({ namespace: options.namespace, throwOnErrors: true });
+  // Plain JSON: each read is a copy, so a caller changing what it read cannot change the store.
+  const keyv = new Keyv({ namespace: options.namespace, throwOnErrors: true, serialize: JSON.stringify, deserialize: JSON.parse });
   // One process, so queuing each key's read-modify-write makes claim and increment atomic.
   const queue = keyQueue();
   return {
+    local: true,
     get: async <T>(key: string) => (await keyv.get<T>(key)) ?? undefined,
     set: async (key, value, ttlMs) => void (await keyv.set(key, value, ttlMs)),
     delete: async (key) => void (await keyv.delete(key)),
+    forget: async (keys) => void (await Promise.all(keys.map((key) => keyv.delete(key)))),
     claim: (key, value, ttlMs) =>
       queue(key, async () => {
         if ((await keyv.get(key)) !== undefined) return false;

@@ -52,9 +52,11 @@ export async function redisStore(url: string, options: { namespace: string; log:
   const full = (key: string) => adapter.createKeyPrefix(key, options.namespace);
 
   return {
+    local: false,
     get: async <T>(key: string) => (await keyv.get<T>(key)) ?? undefined,
     set: async (key, value, ttlMs) => void (await keyv.set(key, value, ttlMs)),
     delete: async (key) => void (await keyv.delete(key)),
+    forget: async (keys) => void (keys.length > 0 && (await client.del(keys.map(full)))),
     claim: async (key, value, ttlMs) => {
       const result = await client.set(full(key), JSON.stringify({ value, expires: Date.now() + ttlMs }), { NX: true, PX: ttlMs });
       return result === 'OK';

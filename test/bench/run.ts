@@ -1,0 +1,236 @@
+// npm run bench [-- --quick]: each target in its own process on 127.0.0.1, loaded by autocannon from
+// this process; warm-up, then 10 s at 50 connections, targets interleaved over 3 rounds; medians and
+// min–max. Every target's reply is checked once before it is timed. Writes BENCHMARKS.md.
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { createServer } from 'node:net';
+import autocannon from 'autocannon';
+import { WechatCrypto } from '../../core/crypto.ts';
+import { sign } from '../../core/signature.ts';
+import { parseXml } from '../../core/xml.ts';
+import { AES_KEY, APPID, pushXml, TOKEN, WELCOME } from './job.ts';
+
+const quick = process.argv.includes('--quick');
+const DURATION = quick ? 3 : 10;
+const WARMUP = quick ? 1 : 3;
+const ROUNDS = quick ? 1 : 3;
+const CONNECTIONS = 50;
+const root = new URL('../../', import.meta.url).pathname;
+
+interface Target {
+  name: string;
+  file: string;
+  env?: Record<string, string>;
+  aes?: boolean;
+}
+
+const targets: Target[] = [
+  { name: 'floor (bare Koa 3, regex, template)', file: 'floor.ts' },
+  { name: 'this framework · plaintext · memory', file: 'framework.ts', env: { BENCH_STORE: 'memory://' } },
+  { name: 'this framework · plaintext · SQLite', file: 'framework.ts', env: { BENCH_STORE: 'sqlite' } },
+  { name: 'this framework · safe mode · memory', file: 'framework.ts', env: { BENCH_STORE: 'memory://', BENCH_AES: '1' }, aes: true },
+  { name: 'this framework · plaintext · Redis', file: 'framework.ts', env: { BENCH_STORE: 'redis' } },
+  { name: 'co-wechat · plaintext', file: 'co-wechat.ts' },
+  { name: 'co-wechat · safe mode', file: 'co-wechat.ts', env: { BENCH_AES: '1' }, aes: true },
+  { name: 'wechat (node-webot) · plaintext', file: 'wechat.ts' },
+  { name: 'wechat (node-webot) · safe mode', file: 'wechat.ts', env: { BENCH_AES: '1' }, aes: true },
+];
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+}
+
+// Distinct pushes: a running counter per target, so dedupe does its real work.
+let nextUser = 1;
+const timestamp = String(Math.floor(Date.now() / 1000));
+const nonce = '20261124';
+const plainQuery = `signature=${sign(TOKEN, timestamp, nonce)}&timestamp=${timestamp}&nonce=${nonce}&openid=o`;
+const crypto = new WechatCrypto({ token: TOKEN, appId: APPID, encodingAESKeys: [AES_KEY] });
+
+// Safe mode: msg_signature covers each body, so bodies are encrypted ahead, outside the timing.
+const POOL = quick ? 60_000 : 200_000;
+let pool: { path: string; body: string }[] = [];
+function buildPool(): void {
+  pool = Array.from({ length: POOL }, (_, i) => {
+    const encrypt = crypto.encrypt(pushXml(10_000_000 + i));
+    const query = `${plainQuery}&encrypt_type=aes&msg_signature=${crypto.signature(timestamp, nonce, encrypt)}`;
+    return {
+      path: `/wechat?${query}`,
+      body: `<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`,
+    };
+  });
+}
+let poolIndex = 0;
+let poolWraps = 0;
+
+function request(aes: boolean): { path: string; body: string } {
+  if (!aes) return { path: `/wechat?${plainQuery}`, body: pushXml(nextUser++) };
+  if (poolIndex >= pool.length) {
+    poolIndex = 0;
+    poolWraps++;
+  }
+  return pool[poolIndex++]!;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+let redis: ChildProcess | undefined;
+let redisUrl = '';
+async function startRedis(): Promise<void> {
+  const port = await freePort();
+  redis = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+  redisUrl = `redis://127.0.0.1:${port}/0`;
+  await new Promise((resolve) => setTimeout(resolve, 500));
+}
+
+async function start(target: Target): Promise<{ url: string; child: ChildProcess }> {
+  const env: Record<string, string> = { ...process.env, ...target.env } as Record<string, string>;
+  if (env.BENCH_STORE === 'sqlite') env.BENCH_STORE = `sqlite:///tmp/bench-${process.pid}-${Date.now()}.sqlite`;
+  if (env.BENCH_STORE === 'redis') env.BENCH_STORE = redisUrl;
+  const child = spawn(process.execPath, ['--import', 'tsx', `test/bench/targets/${target.file}`], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk) => {
+      out += chunk;
+      const match = /READY (\d+)/.exec(out);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once('exit', (code) => reject(new Error(`${target.name} exited with ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}`, child };
+}
+
+async function stop(child: ChildProcess): Promise<void> {
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+// Checked once before timing: the reply must be the campaign's welcome.
+async function check(url: string, target: Target): Promise<void> {
+  const { path, body } = request(Boolean(target.aes));
+  const text = await (await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body })).text();
+  let reply = await parseXml(text);
+  if (typeof reply.Encrypt === 'string') reply = await parseXml(crypto.decrypt(reply.Encrypt).xml);
+  if (reply.Content !== WELCOME || reply.ToUserName === undefined) throw new Error(`${target.name} answered ${text.slice(0, 200)}`);
+}
+
+async function load(url: string, target: Target, seconds: number): Promise<Sample> {
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': 'text/xml' },
+        setupRequest: (req) => ({ ...req, ...request(Boolean(target.aes)) }),
+      },
+    ],
+  });
+  return {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.non2xx + result.timeouts,
+  };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+async function main(): Promise<void> {
+  console.log(`building ${POOL.toLocaleString()} pre-encrypted safe-mode pushes…`);
+  buildPool();
+  await startRedis();
+  const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
+  for (let round = 1; round <= ROUNDS; round++) {
+    for (const target of targets) {
+      const { url, child } = await start(target);
+      try {
+        await check(url, target);
+        await load(url, target, WARMUP);
+        const sample = await load(url, target, DURATION);
+        samples.get(target.name)!.push(sample);
+        console.log(`round ${round} · ${target.name}: ${fmt(sample.rps)} req/s, p99 ${sample.p99} ms, errors ${sample.errors}`);
+      } finally {
+        await stop(child);
+      }
+    }
+  }
+  redis?.kill('SIGKILL');
+
+  console.log('measuring how cost grows with work…');
+  const scaling = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'test/bench/scaling.ts', ...(quick ? ['--quick'] : [])], {
+    cwd: root,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  if (scaling.status !== 0) throw new Error('scaling measurements failed');
+
+  const rows = targets.map((t) => {
+    const s = samples.get(t.name)!;
+    return {
+      name: t.name,
+      aes: Boolean(t.aes),
+      rps: median(s.map((x) => x.rps)),
+      min: Math.min(...s.map((x) => x.rps)),
+      max: Math.max(...s.map((x) => x.rps)),
+      p50: median(s.map((x) => x.p50)),
+      p99: median(s.map((x) => x.p99)),
+      errors: s.reduce((a, x) => a + x.errors, 0),
+    };
+  });
+  const floor = rows[0]!.rps;
+  const peers = rows.filter((r) => /co-wechat|node-webot/.test(r.name));
+  const table = [
+    '| target | req/s (median) | min–max | p50 ms | p99 ms | × floor | × co-wechat (same mode) | × fastest peer (same mode) | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => {
+      const same = peers.filter((p) => p.aes === r.aes);
+      const co = same.find((p) => p.name.startsWith('co-wechat'));
+      const fastest = Math.max(...same.map((p) => p.rps));
+      return `| ${r.name} | ${fmt(r.rps)} | ${fmt(r.min)}–${fmt(r.max)} | ${r.p50} | ${r.p99} | ${fmt(r.rps / floor, 2)} | ${co ? fmt(r.rps / co.rps, 2) : '–'} | ${same.length ? fmt(r.rps / fastest, 2) : '–'} | ${r.errors} |`;
+    }),
+  ].join('\n');
+
+  const versions = (names: string[]) =>
+    names
+      .map((n) => `${n} ${(JSON.parse(readFileSync(`${root}node_modules/${n}/package.json`, 'utf8')) as { version: string }).version}`)
+      .join(', ');
+  const markdown = `# Benchmarks
+
+Made by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOString().slice(0, 10)}.
+
+- Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${process.platform} ${process.arch}
+- Node ${process.version}; ${versions(['koa', 'xml2js', 'keyv', 'co-wechat', 'wechat', 'autocannon'])}
+- Load: autocannon in the orchestrating process, ${CONNECTIONS} connections, ${WARMUP} s warm-up then ${DURATION} s, ${ROUNDS} round(s) with the targets interleaved; each target in its own process on 127.0.0.1 (the load generator and the target share the machine's cores).
+- Job: a signed \`subscribe\` push with \`qrscene_${'<scene>'}\`, answered with that campaign's text welcome; every target's reply is checked once before it is timed. Every request is a distinct push (another user and CreateTime); in safe mode a pool of ${POOL.toLocaleString()} pre-encrypted pushes${poolWraps ? ` (it wrapped ${poolWraps} time(s): the repeats exercised the replay path)` : ''}.
+
+## Throughput and latency
+
+${table}
+
+${scaling.stdout.trim()}
+`;
+  writeFileSync(`${root}BENCHMARKS.md`, markdown);
+  console.log(markdown);
+}
+
+await main();
+process.exit(0);
