@@ -14,7 +14,7 @@ export interface LoginApiOptions {
   log: Logger;
   /** BOT_API_TOKEN: without it, the routes answer 404. */
   token: string | undefined;
-  /** Codes one client may create per minute (WeChat's quota is finite). */
+  /** Codes one client (by IP) may create per minute (WeChat's quota is finite); 600 by default. */
   perMinute?: number;
   /** Mount point: '/api' for websites, '/demo/api' for the emulator's demo page (no token). */
   prefix?: string;
@@ -32,7 +32,7 @@ export interface LoginApiOptions {
 export function loginApi(options: LoginApiOptions): Router {
   const router = new Router({ prefix: options.prefix ?? '/api' });
   const { logins, store, log } = options;
-  const perMinute = options.perMinute ?? 30;
+  const perMinute = options.perMinute ?? 600;
   // The token is compared as its hash, so the comparison takes the same time whatever its length.
   const expected = options.token ? digest(options.token) : undefined;
 
@@ -63,7 +63,8 @@ export function loginApi(options: LoginApiOptions): Router {
   });
 
   router.get('/login/:scene', async (koa) => {
-    const wait = Math.min(60, Math.max(0, Number(koa.query.wait) || 0));
+    // At most 30 s: a long poll must end before a proxy's read timeout (nginx: 60 s) cuts it.
+    const wait = Math.min(30, Math.max(0, Number(koa.query.wait) || 0));
     const status = await logins.wait(koa.params.scene ?? '', wait * 1000);
     if (!status) {
       koa.status = 404;

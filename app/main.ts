@@ -52,13 +52,18 @@ try {
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const force = setTimeout(() => server.closeAllConnections(), 5000);
-    await closed;
-    clearTimeout(force);
-    await drain(5000);
-    await bot.close();
-    await runtime.close();
-    log.info('stopped');
-    process.exit(0);
+    try {
+      await closed;
+      clearTimeout(force);
+      await drain(5000);
+      await bot.close();
+      await runtime.close();
+      log.info('stopped');
+      process.exit(0);
+    } catch (error) {
+      log.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
   };
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));

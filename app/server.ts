@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { LRUCache } from 'lru-cache';
 import Koa from 'koa';
 import type { WechatApi } from '../core/api.ts';
 import { Bot } from '../core/bot.ts';
@@ -111,7 +112,8 @@ export async function createApp(options: AppOptions) {
     }).routes(),
   );
   if (logins) {
-    app.use(loginApi({ logins, store, log, token: settings.apiToken }).routes());
+    const perMinute = config.login.ratePerMinute;
+    app.use(loginApi({ logins, store, log, token: settings.apiToken, ...(perMinute ? { perMinute } : {}) }).routes());
     if (settings.emulator) {
       app.use(loginApi({ logins, store, log, token: undefined, prefix: '/demo/api', open: true }).routes());
       app.use(demoLoginPage().routes());
@@ -121,8 +123,13 @@ export async function createApp(options: AppOptions) {
 }
 
 // A campaign's code as a print-ready image, rendered locally from the url WeChat gave.
+// Images are rendered once per code and size, then served from memory: rendering a large PNG
+// takes the event loop for a while, and WeChat's pushes must not wait behind it.
+const QR_SIZES = [128, 256, 512, 1024, 2048, 4096];
+
 function qrRoutes(config: ResolvedConfig, store: Store): Router {
   const router = new Router();
+  const rendered = new LRUCache<string, Buffer | string>({ max: 64 });
   router.get('/qr/:file', async (koa) => {
     const match = /^(.+)\.(png|svg)$/.exec(koa.params.file ?? '');
     const campaign = match ? config.campaigns.get(match[1]!) : undefined;
@@ -137,10 +144,17 @@ function qrRoutes(config: ResolvedConfig, store: Store): Router {
       koa.body = 'this campaign has no code yet: the start-up sync creates it';
       return;
     }
-    const size = Math.min(4096, Math.max(128, Number(koa.query.size) || 1024));
+    const wanted = Number(koa.query.size) || 1024;
+    const size = QR_SIZES.find((s) => s >= wanted) ?? QR_SIZES.at(-1)!;
+    const key = `${record.url}|${match[2]}|${size}`;
+    let image = rendered.get(key);
+    if (image === undefined) {
+      image = match[2] === 'png' ? await qrPng(record.url, { size }) : await qrSvg(record.url);
+      rendered.set(key, image);
+    }
     koa.set('Cache-Control', 'no-cache');
     koa.type = match[2]!;
-    koa.body = match[2] === 'png' ? await qrPng(record.url, { size }) : await qrSvg(record.url);
+    koa.body = image;
   });
   return router;
 }

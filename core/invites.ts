@@ -16,7 +16,7 @@ interface InviteData {
 export interface InviteFollow {
   /** The inviter's OpenID: thank them with ctx.api.sendCustom(inviter, …). */
   inviter: string;
-  /** Follows the inviter has brought so far, this one included. */
+  /** Followers the inviter has brought who still follow, this one included. */
   follows: number;
 }
 
@@ -47,6 +47,12 @@ export class Invites {
     this.#users = options.users;
     this.#options = options;
     this.#scenes.on<InviteData>('invite', (ctx, hit) => this.#followed(ctx, hit));
+    // A follow that is undone no longer counts: unfollowing and following again cannot farm rewards.
+    this.#scenes.onUnfollow(async (ctx) => {
+      const inviterId = (await ctx.user.get())?.invitedBy as string | undefined;
+      if (inviterId)
+        await Promise.all([this.#store.increment(`invites:${inviterId}:follows`, -1), this.#store.increment('invites:follows', -1)]);
+    });
   }
 
   /** The follower's invite code: reused while it has more than a tenth of its life left. */
@@ -66,7 +72,7 @@ export class Invites {
     return code;
   }
 
-  /** Follows the user's invites have brought. */
+  /** Followers the user's invites have brought and who still follow. */
   async followsOf(openid: string): Promise<number> {
     const inviterId = (await this.#users.get(openid))?.inviterId as string | undefined;
     return inviterId ? ((await this.#store.get<number>(`invites:${inviterId}:follows`)) ?? 0) : 0;

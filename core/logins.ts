@@ -15,6 +15,8 @@ export interface LoginOptions {
   expireSeconds?: number;
   /** How often a waiting poll looks at the store (works across instances). */
   pollMs?: number;
+  /** Login codes one client may create per minute; 600 by default (WeChat's quota is finite). */
+  ratePerMinute?: number;
 }
 
 interface Result {
@@ -81,12 +83,20 @@ export class Logins {
     const key = this.#resultKey(hit.scene);
     const result: Result = { openid: ctx.event.from, newFollower: hit.newFollower };
     // The first scan wins: a second scan of the same code logs no one in.
-    if (!(await this.#store.claim(`login:scanned:${hit.scene}`, true, record.expiresAt - Date.now() + 3600_000))) {
-      ctx.log.warn('login code scanned again: ignored');
+    // The marker holds who scanned as the hash of the OpenID, as user keys do.
+    const scanner = this.#users.keyOf(ctx.event.from);
+    if (!(await this.#store.claim(`login:scanned:${hit.scene}`, scanner, record.expiresAt - Date.now() + 3600_000))) {
+      // The same user again (a second scan, or WeChat retrying the push): still logged in.
+      if ((await this.#store.get(`login:scanned:${hit.scene}`)) === scanner) return this.#reply(ctx, hit);
+      ctx.log.warn('login code scanned again by someone else: ignored');
       return '此登录二维码已被使用，请刷新网页重新扫码。';
     }
     await this.#store.set(key, result, record.expiresAt - Date.now() + 3600_000);
     await this.#users.link(ctx.event.from, key);
+    return this.#reply(ctx, hit);
+  }
+
+  async #reply(ctx: Context, hit: SceneHit): Promise<Reply | undefined> {
     const reply = this.#options.reply;
     return typeof reply === 'function' ? reply(ctx, hit) : (reply ?? '登录成功。');
   }

@@ -43,6 +43,13 @@ export async function writeQrRecord(store: Store, code: CampaignCode, created: Q
 }
 
 const intentKey = (code: CampaignCode) => `${qrRecordKey(code)}:creating`;
+// An interrupted creation waits for a person: kept for years, not for ever, so a store never fills.
+const INTENT_MS = 5 * 365 * 24 * 3600_000;
+
+/** Another instance is creating this permanent code, or an earlier creation was interrupted. */
+export class CreationInProgress extends Error {
+  override name = 'CreationInProgress';
+}
 
 /**
  * Creates a campaign's code and keeps it. A permanent code is written down as "being created"
@@ -52,7 +59,10 @@ const intentKey = (code: CampaignCode) => `${qrRecordKey(code)}:creating`;
  * const record = await createCampaignCode(api, store, { scene: 1001, permanent: true })
  */
 export async function createCampaignCode(api: WechatApi, store: Store, code: CampaignCode): Promise<QrRecord> {
-  if (code.permanent) await store.set(intentKey(code), { at: Date.now() });
+  // Claimed, not set: of several instances syncing at once, one creates the code.
+  if (code.permanent && !(await store.claim(intentKey(code), { at: Date.now() }, INTENT_MS))) {
+    throw new CreationInProgress(`a permanent code for scene ${code.scene} is being created elsewhere (or its creation was interrupted)`);
+  }
   let created: QrCode;
   try {
     created = await api.createQrCode(code);
@@ -67,9 +77,18 @@ export async function createCampaignCode(api: WechatApi, store: Store, code: Cam
   return record;
 }
 
-/** True when creating this permanent code was interrupted and WeChat may have made it. */
-export async function creationUncertain(store: Store, code: CampaignCode): Promise<boolean> {
-  return Boolean(code.permanent && (await store.get(intentKey(code))));
+/** A creation underway for a minute at most; older, it was interrupted. */
+const UNDERWAY_MS = 60_000;
+
+/**
+ * Where the creation of a permanent code stands: 'none'; 'underway' (another instance is creating
+ * it); 'interrupted' (its answer was lost, and WeChat may have made it: a person must check).
+ */
+export async function creationState(store: Store, code: CampaignCode): Promise<'none' | 'underway' | 'interrupted'> {
+  if (!code.permanent) return 'none';
+  const intent = await store.get<{ at: number }>(intentKey(code));
+  if (!intent) return 'none';
+  return Date.now() - intent.at < UNDERWAY_MS ? 'underway' : 'interrupted';
 }
 
 /** Forgets an interrupted creation, so the next sync creates the code (after a person checked). */

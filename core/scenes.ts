@@ -62,6 +62,7 @@ export interface CreateSceneOptions<D> {
  */
 export class Scenes {
   readonly #handlers = new Map<string, SceneHandler<never>>();
+  readonly #unfollows: ((ctx: Context) => Promise<void>)[] = [];
   readonly #api: WechatApi;
   readonly #store: Store;
   readonly #users: Users;
@@ -76,6 +77,17 @@ export class Scenes {
   on<D>(kind: string, handler: SceneHandler<D>): this {
     this.#handlers.set(kind, handler as SceneHandler<never>);
     return this;
+  }
+
+  /** Runs on every unsubscribe, before the user's record is purged (to undo what a scan counted). */
+  onUnfollow(handler: (ctx: Context) => Promise<void>): this {
+    this.#unfollows.push(handler);
+    return this;
+  }
+
+  /** Called by the scene plugin on unsubscribe. */
+  async unfollowed(ctx: Context): Promise<void> {
+    for (const handler of this.#unfollows) await handler(ctx);
   }
 
   handlerOf(kind: string): SceneHandler | undefined {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { ApiError } from './api-error.ts';
 import type { Logger } from './log.ts';
 import type { Store } from './store.ts';
@@ -25,6 +26,8 @@ interface Cached {
   token: string;
   /** Epoch milliseconds. */
   expiresAt: number;
+  /** When to fetch again: the margin before expiry, at most half the token's life. */
+  refreshAt?: number;
 }
 
 /**
@@ -64,7 +67,11 @@ export class TokenManager {
   }
 
   #fresh(cached: Cached | undefined): cached is Cached {
-    return cached !== undefined && cached.expiresAt - (this.#options.marginMs ?? 5 * 60_000) > Date.now();
+    return cached !== undefined && (cached.refreshAt ?? cached.expiresAt - this.#margin) > Date.now();
+  }
+
+  get #margin(): number {
+    return this.#options.marginMs ?? 5 * 60_000;
   }
 
   // One refresh at a time across every instance: the one holding a short lock in the store
@@ -72,18 +79,20 @@ export class TokenManager {
   async #load(): Promise<Cached> {
     const { store, log } = this.#options;
     const lock = `${this.#key}:refreshing`;
+    const owner = randomBytes(8).toString('hex');
     const until = Date.now() + LOCK_MS;
     try {
       while (Date.now() < until) {
         const stored = await store.get<Cached>(this.#key);
         if (this.#fresh(stored)) return (this.#cached = stored);
-        if (await store.claim(lock, true, LOCK_MS)) {
+        if (await store.claim(lock, owner, LOCK_MS)) {
           try {
             const again = await store.get<Cached>(this.#key); // refreshed by another instance just now?
             if (this.#fresh(again)) return (this.#cached = again);
             return await this.#fetchAndShare();
           } finally {
-            await store.delete(lock).catch(() => {});
+            // Only our own lock: one that lapsed may be another instance's by now.
+            if ((await store.get(lock).catch(() => undefined)) === owner) await store.delete(lock).catch(() => {});
           }
         }
         await new Promise((resolve) => setTimeout(resolve, 100));
@@ -128,7 +137,14 @@ export class TokenManager {
       throw new ApiError(api, body.errcode, body.errmsg ?? 'no access_token in the answer');
     }
     this.#options.log.info({ api, expiresIn: body.expires_in }, 'token: fetched a new access_token');
-    return { token: body.access_token, expiresAt: Date.now() + body.expires_in * 1000 };
+    const lifetime = body.expires_in * 1000;
+    // stable_token hands back the same token until about 5 minutes before its end: a token that
+    // arrives with less than the margin left is still refreshed no sooner than half-way.
+    return {
+      token: body.access_token,
+      expiresAt: Date.now() + lifetime,
+      refreshAt: Date.now() + lifetime - Math.min(this.#margin, lifetime / 2),
+    };
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Store } from './store.ts';
+import { keyQueue } from './stores/key-queue.ts';
 
 /** What the bot keeps about one follower. Plugins add their own fields. */
 export interface UserRecord {
@@ -21,6 +22,9 @@ export interface UserRecord {
  */
 export class Users {
   readonly #store: Store;
+  // One user's reads-then-writes run one after another in this process, so two pushes of the same
+  // user (or a push and its unsubscribe) cannot undo each other's write or the purge.
+  readonly #queue = keyQueue();
 
   constructor(store: Store) {
     this.#store = store;
@@ -36,24 +40,31 @@ export class Users {
   }
 
   /** Merges fields into the record, creating it if needed; returns the new record. */
-  async update(openid: string, patch: Partial<UserRecord>): Promise<UserRecord> {
-    const record = { ...(await this.get(openid)), ...patch };
-    await this.#store.set(this.keyOf(openid), record);
-    return record;
+  update(openid: string, patch: Partial<UserRecord>): Promise<UserRecord> {
+    return this.#queue(openid, async () => {
+      const record = { ...(await this.get(openid)), ...patch };
+      await this.#store.set(this.keyOf(openid), record);
+      return record;
+    });
   }
 
   /**
    * Records that another store key holds this user's data (a login result, an invite code), so
    * the purge finds it by key instead of scanning the store.
    */
-  async link(openid: string, key: string): Promise<void> {
-    const links = (await this.get(openid))?.links ?? [];
-    if (!links.includes(key)) await this.update(openid, { links: [...links, key] });
+  link(openid: string, key: string): Promise<void> {
+    return this.#queue(openid, async () => {
+      const record = await this.get(openid);
+      const links = record?.links ?? [];
+      if (!links.includes(key)) await this.#store.set(this.keyOf(openid), { ...record, links: [...links, key] });
+    });
   }
 
   /** Deletes everything held about the user: the record and every key linked to it. */
-  async delete(openid: string): Promise<void> {
-    const record = await this.get(openid);
-    await this.#store.forget([...(record?.links ?? []), this.keyOf(openid)]);
+  delete(openid: string): Promise<void> {
+    return this.#queue(openid, async () => {
+      const record = await this.get(openid);
+      await this.#store.forget([...(record?.links ?? []), this.keyOf(openid)]);
+    });
   }
 }

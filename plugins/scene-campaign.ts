@@ -76,6 +76,7 @@ export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<B
       if (event.type === 'unsubscribe') {
         const brought = (await ctx.user.get())?.campaign;
         if (brought && config.campaigns.has(brought)) await count(ctx, brought, 'unfollows');
+        await scenes?.unfollowed(ctx);
         return next();
       }
       if ((event.type !== 'subscribe' && event.type !== 'scan') || event.scene === undefined) return next();

@@ -3,7 +3,7 @@ import type { ResolvedConfig } from '../core/config.ts';
 import type { Logger } from '../core/log.ts';
 import type { Menu } from '../core/menu.ts';
 import type { WechatApi } from '../core/api.ts';
-import { createCampaignCode, creationUncertain, readQrRecord } from '../core/qr-records.ts';
+import { clearUncertain, createCampaignCode, creationState, readQrRecord } from '../core/qr-records.ts';
 import type { Store } from '../core/store.ts';
 
 /** What one pass of the sync did (or, in a dry run, would do). */
@@ -76,7 +76,9 @@ export async function syncOnce(
       const due = record?.expiresAt !== undefined && record.expiresAt - Date.now() < campaign.expireSeconds! * 1000 * renewAt;
       if (record && !due) {
         report.campaigns.push({ name, action: 'kept', ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}) });
-      } else if (!retryUncertain && (await creationUncertain(store, campaign))) {
+      } else if ((await creationState(store, campaign)) === 'underway' && !retryUncertain) {
+        throw new Error(`another instance is creating the permanent code of scene ${campaign.scene}: looking again shortly`);
+      } else if (!retryUncertain && (await creationState(store, campaign)) === 'interrupted') {
         report.campaigns.push({ name, action: 'uncertain' });
         const warning = `campaign ${name}: a permanent code for scene ${campaign.scene} was being created when its answer was lost (a crash or a time-out); WeChat may have made it. Not creating it again by itself, since each one uses up the account's 100,000 for ever: check, then run npm run sync -- --retry-uncertain`;
         report.warnings.push(warning);
@@ -84,6 +86,7 @@ export async function syncOnce(
       } else if (dryRun) {
         report.campaigns.push({ name, action: record ? 'would renew' : 'would create' });
       } else {
+        if (retryUncertain) await clearUncertain(store, campaign);
         const created = await createCampaignCode(api, store, campaign);
         report.campaigns.push({
           name,

@@ -59,14 +59,17 @@ test('a follower scanning an invite is not counted; nor is the inviter following
 test('purging the inviter removes their code and data; purging the invitee removes theirs; the counts stay anonymous', async (t) => {
   const { server, invites } = await inviteServer(t);
   const inviter = openid();
-  const invitee = openid();
+  const [leaver, stayer] = [openid(), openid()];
   const { scene } = await invites.codeFor(inviter);
-  await server.push(eventFields(invitee, 'subscribe', { EventKey: `qrscene_${scene}` }));
+  await server.push(eventFields(leaver, 'subscribe', { EventKey: `qrscene_${scene}` }));
+  await server.push(eventFields(stayer, 'subscribe', { EventKey: `qrscene_${scene}` }));
   const inviterId = (await server.bot.users.get(inviter))?.inviterId as string;
-  t.like(await server.bot.users.get(invitee), { invitedBy: inviterId });
+  t.like(await server.bot.users.get(leaver), { invitedBy: inviterId });
+  t.is(await invites.followsOf(inviter), 2);
 
-  await server.push(eventFields(invitee, 'unsubscribe', { EventKey: '' }));
-  t.is(await server.bot.users.get(invitee), undefined);
+  await server.push(eventFields(leaver, 'unsubscribe', { EventKey: '' }));
+  t.is(await server.bot.users.get(leaver), undefined);
+  t.is(await invites.followsOf(inviter), 1, 'a follower who left no longer counts');
   await server.push(eventFields(inviter, 'unsubscribe', { EventKey: '' }));
   t.is(await server.bot.users.get(inviter), undefined);
   t.is(await server.store.get(`scene:${scene}`), undefined, 'the scene bound to the inviter is gone');
@@ -74,6 +77,19 @@ test('purging the inviter removes their code and data; purging the invitee remov
   // A follow through the purged inviter's old code attributes nothing.
   await server.push(eventFields(openid(), 'subscribe', { EventKey: `qrscene_${scene}` }));
   t.is(await server.store.get(`invites:${inviterId}:follows`), 1);
+});
+
+test('following, unfollowing and following again through an invite counts once', async (t) => {
+  const { server, invites } = await inviteServer(t);
+  const inviter = openid();
+  const friend = openid();
+  const { scene } = await invites.codeFor(inviter);
+  for (let i = 0; i < 3; i++) {
+    await server.push(eventFields(friend, 'subscribe', { EventKey: `qrscene_${scene}` }));
+    await server.push(eventFields(friend, 'unsubscribe', { EventKey: '' }));
+  }
+  await server.push(eventFields(friend, 'subscribe', { EventKey: `qrscene_${scene}` }));
+  t.is(await invites.followsOf(inviter), 1);
 });
 
 test('campaign scenes and run-time scenes never collide', async (t) => {

@@ -6,11 +6,15 @@ import { dumpRedis, redisTest, startRedis } from './_redis.ts';
 const TOKEN = 'site-backend-token-123';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
-async function loginServer(t: ExecutionContext, options: { expireSeconds?: number; store?: Store } = {}) {
+async function loginServer(t: ExecutionContext, options: { expireSeconds?: number; store?: Store; ratePerMinute?: number } = {}) {
   const { api, emulator } = await startEmulator(t, options.store ? { store: options.store } : {});
   const config = {
     ...testConfig(),
-    login: { reply: '你已登录 example.com', ...(options.expireSeconds ? { expireSeconds: options.expireSeconds } : {}) },
+    login: {
+      reply: '你已登录 example.com',
+      ...(options.expireSeconds ? { expireSeconds: options.expireSeconds } : {}),
+      ...(options.ratePerMinute ? { ratePerMinute: options.ratePerMinute } : {}),
+    },
   };
   const server = await startServer(t, { api, config, apiToken: TOKEN, ...(options.store ? { store: options.store } : {}) });
   const base = server.url.replace(/\/wechat$/, '');
@@ -69,6 +73,15 @@ test('a code is consumed by its first scan, and a result by its first read', asy
   t.deepEqual((await poll(code.scene)).body, { status: 'expired' });
 });
 
+test('the scanner scanning again is told they are logged in, and nothing changes', async (t) => {
+  const { server, create, poll } = await loginServer(t);
+  const code = await create();
+  const user = openid();
+  await server.push(eventFields(user, 'SCAN', { EventKey: code.scene }));
+  t.like(await readReply(await server.push(eventFields(user, 'SCAN', { EventKey: code.scene }))), { Content: '你已登录 example.com' });
+  t.deepEqual((await poll(code.scene)).body, { status: 'scanned', openid: user, newFollower: false });
+});
+
 test('an expired code answers expired; a guessed scene finds nothing', async (t) => {
   const { create, poll } = await loginServer(t, { expireSeconds: 1 });
   const code = await create();
@@ -88,7 +101,7 @@ test('no BOT_API_TOKEN: the routes do not exist; a wrong token is refused', asyn
 });
 
 test('creating codes is rate limited per client', async (t) => {
-  const { base } = await loginServer(t);
+  const { base } = await loginServer(t, { ratePerMinute: 30 });
   const statuses = [];
   for (let i = 0; i < 32; i++) statuses.push((await fetch(`${base}/api/login`, { method: 'POST', headers: auth })).status);
   t.deepEqual(statuses.slice(0, 30), Array(30).fill(200));

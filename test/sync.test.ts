@@ -145,3 +145,15 @@ test('a late reply that cannot be sent is logged, and WeChat never sees an error
   t.regex(server.log.text(), /late reply could not be delivered/);
   t.regex(server.log.text(), /45015/);
 });
+
+test('two instances syncing at once create a permanent code once', async (t) => {
+  const store = await sqliteStore(t);
+  const { emulator, makeApi } = await startEmulator(t, { store });
+  emulator.fail('qrcode/create', { delayMs: 150, times: 10 });
+  const config = resolveConfig({ campaigns: { door: { scene: 77, permanent: true } } });
+  const log = memoryLogger().log;
+  const [a, b] = await Promise.all([syncOnce({ api: makeApi(), config }, store, log), syncOnce({ api: makeApi(), config }, store, log)]);
+  t.is(emulator.permanentCount, 1);
+  t.deepEqual([a.campaigns[0]!.action, b.campaigns[0]!.action].sort(), ['created', 'failed']);
+  t.regex([...a.errors, ...b.errors].join(), /being created elsewhere|another instance is creating/);
+});

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createLogger } from '../../core/log.ts';
 import { qrPng, qrSvg } from '../../core/qr-image.ts';
-import { createCampaignCode, creationUncertain, readQrRecord } from '../../core/qr-records.ts';
+import { createCampaignCode, creationState, readQrRecord } from '../../core/qr-records.ts';
 import { startRuntime } from '../runtime.ts';
 import { loadDotEnv, readSettings } from '../settings.ts';
 
@@ -26,7 +26,7 @@ try {
       if (!campaign) throw new Error(`no campaign ${name} in the config; there are: ${[...runtime.config.campaigns.keys()].join(', ')}`);
       let record = await readQrRecord(runtime.store, campaign);
       if (!record) {
-        if (await creationUncertain(runtime.store, campaign)) {
+        if ((await creationState(runtime.store, campaign)) !== 'none') {
           throw new Error(`${name}: creating its permanent code was interrupted; check, then run npm run sync -- --retry-uncertain`);
         }
         record = await createCampaignCode(runtime.api, runtime.store, campaign);

@@ -117,7 +117,7 @@ export function consoleRoutes(options: ConsoleOptions): Router {
       [...config.campaigns.entries()].map(async ([name, campaign]) => {
         const [stats, series, record] = await Promise.all([
           campaignStats(store, name),
-          campaignSeries(store, name, 48),
+          campaignSeries(store, name, 24),
           readQrRecord(store, campaign),
         ]);
         return {

@@ -161,7 +161,7 @@ function Campaigns() {
   useEffect(() => {
     const load = () => api('campaigns').then(setList, () => {});
     load();
-    const timer = setInterval(load, 2000);
+    const timer = setInterval(load, 5000);
     return () => clearInterval(timer);
   }, []);
   if (!list) return html`<p>loading…</p>`;
