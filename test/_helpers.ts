@@ -261,3 +261,17 @@ export async function startEmulator(
     });
   return { emulator, url: served.url, store, log, api: makeApi(), makeApi };
 }
+
+/** A SQLite store in a temporary folder, closed and removed at the test's end. */
+export async function sqliteStore(t: ExecutionContext): Promise<Store> {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const dir = mkdtempSync(join(tmpdir(), 'bot-test-'));
+  const store = await openStore(`sqlite://${join(dir, 'bot.sqlite')}`, { log: memoryLogger().log });
+  t.teardown(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return store;
+}

@@ -1,9 +1,5 @@
-import test, { type ExecutionContext } from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { openStore } from '../core/store.ts';
-import { event, makeBot, memoryLogger, testConfig } from './_helpers.ts';
+import test from 'ava';
+import { event, makeBot, sqliteStore, testConfig } from './_helpers.ts';
 
 test('a retry of a handled push gets the same reply and does not run the chain again', async (t) => {
   let runs = 0;
@@ -52,18 +48,8 @@ test('a push with no reply is remembered too: its retry stays silent', async (t)
   t.is(runs, 1);
 });
 
-async function sqlite(t: ExecutionContext) {
-  const dir = mkdtempSync(join(tmpdir(), 'bot-dedupe-'));
-  const store = await openStore(`sqlite://${join(dir, 'bot.sqlite')}`, { log: memoryLogger().log });
-  t.teardown(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return store;
-}
-
 test('the store holds neither the OpenID nor the envelope of a remembered reply', async (t) => {
-  const { bot, store } = await makeBot(t, testConfig(), await sqlite(t));
+  const { bot, store } = await makeBot(t, testConfig(), await sqliteStore(t));
   const push = event('click', { key: 'TODAY', from: 'oSecretOpenId1234567' });
   await bot.handle(push);
   // The record is found by the hash of the key only, and holds the bare reply.
@@ -76,7 +62,7 @@ test('the store holds neither the OpenID nor the envelope of a remembered reply'
 });
 
 test('a retry after a restart is answered from the store', async (t) => {
-  const first = await makeBot(t, testConfig(), await sqlite(t));
+  const first = await makeBot(t, testConfig(), await sqliteStore(t));
   const push = event('click', { key: 'TODAY' });
   await first.bot.handle(push);
   let runs = 0;

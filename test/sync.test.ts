@@ -1,22 +1,8 @@
 import test from 'ava';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { resolveConfig } from '../core/config.ts';
 import { qrRecordKey, type QrRecord } from '../core/qr-records.ts';
-import { openStore } from '../core/store.ts';
 import { LAST_SYNC_KEY, sameMenu, syncOnce, type SyncReport } from '../plugins/sync.ts';
-import { eventFields, memoryLogger, openid, readReply, startEmulator, startServer, testConfig, testMenu } from './_helpers.ts';
-
-async function sqliteStore(t: { teardown(fn: () => unknown): void }) {
-  const dir = mkdtempSync(join(tmpdir(), 'bot-sync-'));
-  const store = await openStore(`sqlite://${join(dir, 'bot.sqlite')}`, { log: memoryLogger().log });
-  t.teardown(async () => {
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  return store;
-}
+import { eventFields, memoryLogger, openid, readReply, sqliteStore, startEmulator, startServer, testConfig, testMenu } from './_helpers.ts';
 
 test('first start creates the menu and every campaign code; a restart with the same config writes nothing', async (t) => {
   const store = await sqliteStore(t);
