@@ -24,7 +24,8 @@ export async function answer<C extends Pick<Context, 'reply'>>(ctx: C, given: An
 }
 
 /**
- * Runs a handler for one or more event types, with `ctx.event` narrowed; others pass through.
+ * Runs a handler for one or more event types, with `ctx.event` narrowed, then the rest of the
+ * chain (as the built-in plugins do: a later plugin sees the reply, the fallback answers if none).
  * @example
  * bot.use(plugin('scan-log', on('scan', (ctx) => ctx.log.info({ scene: ctx.event.scene }))))
  * on(['text', 'voice'], (ctx) => '收到')
@@ -35,20 +36,20 @@ export function on<T extends EventType, C extends Context = Context>(
 ): Middleware<C> {
   const wanted = new Set<string>(typeof types === 'string' ? [types] : types);
   return async (ctx, next) => {
-    if (!wanted.has(ctx.event.type)) return next();
-    await answer(ctx as unknown as ContextOf<T, C>, handler);
+    if (wanted.has(ctx.event.type)) await answer(ctx as unknown as ContextOf<T, C>, handler);
+    return next();
   };
 }
 
 /**
- * Runs a handler for a menu click on one key.
+ * Runs a handler for a menu click on one key, then the rest of the chain.
  * @example
  * click('MENU_NEWS', () => ({ type: 'news', articles: [{ title: '本周新闻', url: 'https://…' }] }))
  */
 export function click<C extends Context = Context>(key: string, handler: Handler<ContextOf<'click', C>>): Middleware<C> {
   return async (ctx, next) => {
-    if (ctx.event.type !== 'click' || ctx.event.key !== key) return next();
-    await answer(ctx as unknown as ContextOf<'click', C>, handler);
+    if (ctx.event.type === 'click' && ctx.event.key === key) await answer(ctx as unknown as ContextOf<'click', C>, handler);
+    return next();
   };
 }
 

@@ -23,3 +23,8 @@ export { sign, signatureMatches } from './signature.ts';
 export { openStore, type Store } from './store.ts';
 export { wechatRouter, type TransportOptions } from './transport.ts';
 export { Users, type UserRecord } from './users.ts';
+export { WechatApi, ApiError, ApiArgumentError, customMessageOf, type ApiOptions, type CustomMessage, type QrCode } from './api.ts';
+export { qrPng, qrSvg, type QrImageOptions } from './qr-image.ts';
+export { Scenes, type CreatedScene, type SceneHandler, type SceneHit } from './scenes.ts';
+export { Logins, type LoginOptions, type LoginStatus } from './logins.ts';
+export { Invites, type InviteFollow, type InviteOptions } from './invites.ts';
