@@ -72,7 +72,7 @@ export class Bot<C extends Context = Context> {
   readonly #failedInit = new Set<Plugin<C>>();
   readonly #onError: (error: BotError) => void;
   readonly #decorate: ((ctx: C) => void) | undefined;
-  #chain: Middleware<C>[] | undefined;
+  #chain: Plugin<C>[] | undefined;
 
   constructor(options: BotOptions<C>) {
     this.store = options.store;
@@ -135,19 +135,23 @@ export class Bot<C extends Context = Context> {
 
   /** Runs the chain on a context. Never rejects: plugin errors go to onError. */
   async run(ctx: C): Promise<void> {
-    this.#chain ??= this.#plugins
-      .filter((plugin) => plugin.middleware && !this.#failedInit.has(plugin))
-      .map((plugin) => this.#isolate(plugin));
-    const chain = this.#chain;
+    const chain = (this.#chain ??= this.#plugins.filter((plugin) => plugin.middleware && !this.#failedInit.has(plugin)));
+    // Each plugin's failure is its own: it is reported, and the rest of the chain still runs.
     const dispatch = async (index: number): Promise<void> => {
-      const middleware = chain[index];
-      if (!middleware) return;
+      const plugin = chain[index];
+      if (!plugin) return;
       let called = false;
-      await middleware(ctx, async () => {
-        if (called) throw new Error('next() called multiple times');
+      const next = (): Promise<void> => {
+        if (called) return Promise.reject(new Error('next() called multiple times'));
         called = true;
-        await dispatch(index + 1);
-      });
+        return dispatch(index + 1);
+      };
+      try {
+        await plugin.middleware!(ctx, next);
+      } catch (error) {
+        this.#report(error, plugin, ctx);
+        if (!called) await next();
+      }
     };
     await dispatch(0);
   }
@@ -161,24 +165,6 @@ export class Bot<C extends Context = Context> {
     const ctx = this.context(event);
     await this.run(ctx);
     return ctx.response;
-  }
-
-  // A plugin's failure is its own: it is reported, and the rest of the chain still runs.
-  #isolate(plugin: Plugin<C>): Middleware<C> {
-    const middleware = plugin.middleware!;
-    return async (ctx, next) => {
-      let entered = false;
-      const guardedNext = () => {
-        entered = true;
-        return next();
-      };
-      try {
-        await middleware(ctx, guardedNext);
-      } catch (error) {
-        this.#report(error, plugin, ctx);
-        if (!entered) await next();
-      }
-    };
   }
 
   #report(error: unknown, plugin: Plugin<C>, ctx: C): void {
