@@ -74,11 +74,13 @@ export async function syncOnce(
     try {
       const record = await readQrRecord(store, campaign);
       const due = record?.expiresAt !== undefined && record.expiresAt - Date.now() < campaign.expireSeconds! * 1000 * renewAt;
+      // Looked up only for a code that has to be made: a restart that keeps every code reads nothing more.
+      const state = record && !due ? 'none' : retryUncertain ? 'none' : await creationState(store, campaign);
       if (record && !due) {
         report.campaigns.push({ name, action: 'kept', ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}) });
-      } else if ((await creationState(store, campaign)) === 'underway' && !retryUncertain) {
+      } else if (state === 'underway') {
         throw new Error(`another instance is creating the permanent code of scene ${campaign.scene}: looking again shortly`);
-      } else if (!retryUncertain && (await creationState(store, campaign)) === 'interrupted') {
+      } else if (state === 'interrupted') {
         report.campaigns.push({ name, action: 'uncertain' });
         const warning = `campaign ${name}: a permanent code for scene ${campaign.scene} was being created when its answer was lost (a crash or a time-out); WeChat may have made it. Not creating it again by itself, since each one uses up the account's 100,000 for ever: check, then run npm run sync -- --retry-uncertain`;
         report.warnings.push(warning);
