@@ -54,7 +54,7 @@ export class CreationInProgress extends Error {
 /**
  * Creates a campaign's code and keeps it. A permanent code is written down as "being created"
  * first: if the answer is lost (a crash, a time-out), the next attempt knows not to spend another
- * of the account's 100,000 codes on it without a person's say (see {@link creationUncertain}).
+ * of the account's 100,000 codes on it without a person's say (see {@link creationState}).
  * @example
  * const record = await createCampaignCode(api, store, { scene: 1001, permanent: true })
  */
