@@ -78,20 +78,20 @@ export class Logins {
   }
 
   async #scanned(ctx: Context, hit: SceneHit): Promise<Reply | undefined> {
-    const record = await this.#scenes.get(hit.scene);
-    if (!record || Date.now() >= record.expiresAt) return '登录二维码已过期，请刷新网页重新扫码。';
+    if (Date.now() >= hit.expiresAt) return '登录二维码已过期，请刷新网页重新扫码。';
+    const keep = hit.expiresAt - Date.now() + 3600_000;
     const key = this.#resultKey(hit.scene);
     const result: Result = { openid: ctx.event.from, newFollower: hit.newFollower };
     // The first scan wins: a second scan of the same code logs no one in.
     // The marker holds who scanned as the hash of the OpenID, as user keys do.
     const scanner = this.#users.keyOf(ctx.event.from);
-    if (!(await this.#store.claim(`login:scanned:${hit.scene}`, scanner, record.expiresAt - Date.now() + 3600_000))) {
+    if (!(await this.#store.claim(`login:scanned:${hit.scene}`, scanner, keep))) {
       // The same user again (a second scan, or WeChat retrying the push): still logged in.
       if ((await this.#store.get(`login:scanned:${hit.scene}`)) === scanner) return this.#reply(ctx, hit);
       ctx.log.warn('login code scanned again by someone else: ignored');
       return '此登录二维码已被使用，请刷新网页重新扫码。';
     }
-    await this.#store.set(key, result, record.expiresAt - Date.now() + 3600_000);
+    await this.#store.set(key, result, keep);
     await this.#users.link(ctx.event.from, key);
     return this.#reply(ctx, hit);
   }

@@ -26,6 +26,8 @@ export interface SceneHit<D = unknown> {
   data: D;
   /** True on `subscribe` (the scan brought a follow), false on `SCAN` by a follower. */
   newFollower: boolean;
+  /** Epoch ms: when the code stops being accepted. */
+  expiresAt: number;
 }
 
 /** Handles scans of one kind of run-time code; may return (or ctx.reply) a reply. */

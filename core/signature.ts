@@ -24,3 +24,15 @@ export function signatureMatches(received: unknown, expected: string): boolean {
   // timingSafeEqual needs equal lengths; comparing b with itself keeps the time flat.
   return a.length === b.length ? timingSafeEqual(a, b) : (timingSafeEqual(b, b), false);
 }
+
+/**
+ * Compares a secret someone sent (a bearer or console token) with ours in constant time. Both are
+ * hashed first, so the time taken says nothing about their lengths either.
+ * @example
+ * if (!secretMatches(bearer, process.env.BOT_API_TOKEN!)) koa.status = 401
+ */
+export function secretMatches(given: unknown, secret: string): boolean {
+  if (typeof given !== 'string') return false;
+  const hash = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(hash(given), hash(secret));
+}

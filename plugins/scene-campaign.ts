@@ -113,5 +113,5 @@ async function routeDynamic(ctx: BotContext, scenes: Scenes, scene: string, newF
   if (!record) return void ctx.log.info('scan of a run-time code that does not exist (or is long gone)');
   const handler = scenes.handlerOf(record.kind);
   if (!handler) return void ctx.log.warn({ kind: record.kind }, 'scan of a run-time code whose kind has no handler');
-  await answer(ctx, (c) => handler(c, { scene, kind: record.kind, data: record.data, newFollower }));
+  await answer(ctx, (c) => handler(c, { scene, kind: record.kind, data: record.data, newFollower, expiresAt: record.expiresAt }));
 }

@@ -1,4 +1,4 @@
-import { randomBytes, createHash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -9,7 +9,7 @@ import type { WechatApi } from '../../core/api.ts';
 import type { ResolvedConfig } from '../../core/config.ts';
 import type { Logger } from '../../core/log.ts';
 import { readQrRecord } from '../../core/qr-records.ts';
-import { signatureMatches } from '../../core/signature.ts';
+import { secretMatches } from '../../core/signature.ts';
 import type { Store } from '../../core/store.ts';
 import { campaignSeries, campaignStats } from '../../plugins/scene-campaign.ts';
 import { LAST_SYNC_KEY, syncOnce } from '../../plugins/sync.ts';
@@ -56,12 +56,12 @@ export function consoleRoutes(options: ConsoleOptions): Router {
   const { config, store, log, events, api, emulator } = options;
   const enabled = Boolean(emulator || options.consoleToken);
   const canSimulate = Boolean(emulator);
-  const expected = options.consoleToken ? digest(options.consoleToken) : undefined;
+  const { consoleToken } = options;
   const sessions = new Map<string, number>();
   const router = new Router({ prefix: '/console' });
 
   const session = (koa: KoaContext) => {
-    if (!expected) return true; // emulator mode: a developer's own machine
+    if (!consoleToken) return true; // emulator mode: a developer's own machine
     const id = koa.cookies.get('bot_console');
     const until = id ? sessions.get(id) : undefined;
     return until !== undefined && until > Date.now();
@@ -91,7 +91,7 @@ export function consoleRoutes(options: ConsoleOptions): Router {
   // The token travels in a POST body, never in a URL; the session is an HttpOnly cookie.
   router.post('/login', koaBody({ json: true, urlencoded: true, jsonLimit: '4kb', formLimit: '4kb' }), (koa) => {
     const given = (koa.request as { body?: { token?: unknown } }).body?.token;
-    if (!expected || typeof given !== 'string' || !signatureMatches(digest(given), expected)) {
+    if (!consoleToken || !secretMatches(given, consoleToken)) {
       log.warn('console: a login with a wrong token was refused');
       koa.status = 401;
       koa.body = { error: 'wrong token' };
@@ -202,8 +202,4 @@ function serveStatic(koa: KoaContext, file: string): void {
   } catch {
     koa.status = 404;
   }
-}
-
-function digest(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
 }
