@@ -1,4 +1,5 @@
 // Shared fixtures: events, signed pushes, a server on 127.0.0.1, a store, a quiet logger.
+import { spawn } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
@@ -274,4 +275,26 @@ export async function sqliteStore(t: ExecutionContext): Promise<Store> {
     rmSync(dir, { recursive: true, force: true });
   });
   return store;
+}
+
+/** Runs what `npm start` runs, as its own process (so signals reach it); killed at the test's end. */
+export function runApp(t: ExecutionContext, env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], {
+    cwd: new URL('..', import.meta.url).pathname,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  t.teardown(() => void child.kill('SIGKILL'));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  /** Waits until the output matches, and returns the match. */
+  const until = async (pattern: RegExp, ms = 30_000) => {
+    const end = Date.now() + ms;
+    while (!pattern.test(output) && Date.now() < end && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+    if (!pattern.test(output)) throw new Error(`never logged ${pattern}:\n${output}`);
+    return pattern.exec(output)!;
+  };
+  return { child, exited, until, output: () => output };
 }

@@ -1,10 +1,11 @@
 // The commands as a new user runs them: npm start (emulator mode), simulate, sync, qr.
 import test, { type ExecutionContext } from 'ava';
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { runApp } from './_helpers.ts';
 
 const root = new URL('..', import.meta.url).pathname;
 const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
@@ -19,29 +20,16 @@ function environment(t: ExecutionContext, extra: Record<string, string> = {}): N
   return Object.assign(env, { dir });
 }
 
-/** Starts what `npm start` runs (node itself, so signals reach it) and waits for its callback URL. */
-async function start(
-  t: ExecutionContext,
-  env: NodeJS.ProcessEnv,
-): Promise<{ url: string; output: () => string; stop: () => Promise<number | null> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  t.teardown(() => void child.kill('SIGKILL'));
-  const deadline = Date.now() + 30_000;
-  let match: RegExpExecArray | null = null;
-  while (!(match = /listening on (http:\/\/localhost:\d+\/wechat)/.exec(output)) && Date.now() < deadline && child.exitCode === null) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  if (!match) throw new Error(`the bot did not come up:\n${output}`);
+/** Starts the bot and waits for the line that gives its callback URL. */
+async function start(t: ExecutionContext, env: NodeJS.ProcessEnv) {
+  const app = runApp(t, env);
+  const url = (await app.until(/listening on (http:\/\/localhost:\d+\/wechat)/))[1]!.replace('localhost', '127.0.0.1');
   return {
-    url: match[1]!.replace('localhost', '127.0.0.1'),
-    output: () => output,
+    url,
+    output: app.output,
     stop: async () => {
-      child.kill('SIGTERM');
-      return exited;
+      app.child.kill('SIGTERM');
+      return app.exited;
     },
   };
 }

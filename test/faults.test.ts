@@ -2,16 +2,14 @@
 // each: pushes are answered within the deadline, permanent codes are never created twice, and the
 // failure is logged with enough to act on.
 import test, { type ExecutionContext } from 'ava';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import type { Fault } from '../app/emulator.ts';
 import { openStore } from '../core/store.ts';
-import { APPID, TOKEN, eventFields, memoryLogger, openid, readReply, startEmulator, startServer, testConfig } from './_helpers.ts';
-
-const root = new URL('..', import.meta.url).pathname;
+import { APPID, TOKEN, eventFields, memoryLogger, openid, readReply, runApp, startEmulator, startServer, testConfig } from './_helpers.ts';
 
 function tempDir(t: ExecutionContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'bot-faults-'));
@@ -88,26 +86,8 @@ test('a plugin that never resolves: the push and its retry are answered in time,
   t.is(runs, 1);
 });
 
-/** Runs the app as its own process with the given environment; resolves its exit code. */
-function runApp(t: ExecutionContext, env: Record<string, string>) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], {
-    cwd: root,
-    env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  child.stdout.on('data', (chunk) => (output += chunk));
-  child.stderr.on('data', (chunk) => (output += chunk));
-  t.teardown(() => void child.kill('SIGKILL'));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  const until = async (pattern: RegExp, ms = 20_000) => {
-    const end = Date.now() + ms;
-    while (!pattern.test(output) && Date.now() < end && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-    if (!pattern.test(output)) throw new Error(`never logged ${pattern}:\n${output}`);
-    return pattern.exec(output)!;
-  };
-  return { child, exited, until, output: () => output };
-}
+/** The app as its own process, with a port of its own and the given settings. */
+const startApp = (t: ExecutionContext, env: Record<string, string>) => runApp(t, { ...process.env, PORT: '0', LOG_LEVEL: 'info', ...env });
 
 test('killed during the start-up sync and started again: no permanent code is created twice', async (t) => {
   const dir = tempDir(t);
@@ -123,14 +103,14 @@ test('killed during the start-up sync and started again: no permanent code is cr
     BOT_CONFIG: join(dir, 'bot.config.ts'),
   };
   emulator.fail('qrcode/create', { delayMs: 80, times: 1000 });
-  const first = runApp(t, env);
+  const first = startApp(t, env);
   for (let i = 0; i < 400 && emulator.count('qrcode/create') < 5; i++) await new Promise((r) => setTimeout(r, 25));
   await new Promise((r) => setTimeout(r, 40)); // a create is in flight now
   first.child.kill('SIGKILL');
   await first.exited;
   await new Promise((r) => setTimeout(r, 200)); // let the emulator finish the request the bot never saw answered
 
-  const second = runApp(t, env);
+  const second = startApp(t, env);
   await second.until(/sync: (account matches bot config|incomplete)/);
   await new Promise((r) => setTimeout(r, 100));
   const byScene = new Map<unknown, number>();
@@ -151,7 +131,11 @@ test('SIGTERM: stops accepting, finishes the push in flight, exits 0', async (t)
     join(dir, 'bot.config.ts'),
     `export default { fallback: async () => { await new Promise((r) => setTimeout(r, 1000)); return 'finished'; } };\n`,
   );
-  const app = runApp(t, { BOT_STORE: `sqlite://${join(dir, 'bot.sqlite')}`, BOT_CONFIG: join(dir, 'bot.config.ts'), WECHAT_TOKEN: TOKEN });
+  const app = startApp(t, {
+    BOT_STORE: `sqlite://${join(dir, 'bot.sqlite')}`,
+    BOT_CONFIG: join(dir, 'bot.config.ts'),
+    WECHAT_TOKEN: TOKEN,
+  });
   const url = (await app.until(/listening on (http:\/\/localhost:\d+\/wechat)/))[1]!.replace('localhost', '127.0.0.1');
   const { signedQuery, pushXml } = await import('./_helpers.ts');
   const inFlight = fetch(`${url}?${signedQuery()}`, {
