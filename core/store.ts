@@ -32,7 +32,19 @@ export interface Store {
    * with ttlMs disappears that long after its creation (a rate-limit window).
    */
   increment(key: string, by?: number, ttlMs?: number): Promise<number>;
+  /**
+   * Adds to several counters in one operation (one SQL statement, one Redis script), each as
+   * {@link increment} would: what a push counts costs one round trip, and lands whole or not at all.
+   */
+  incrementAll(counters: readonly Counter[]): Promise<void>;
   close(): Promise<void>;
+}
+
+/** One counter of {@link Store.incrementAll}. */
+export interface Counter {
+  key: string;
+  by?: number;
+  ttlMs?: number;
 }
 
 /** Options of {@link openStore}. */
@@ -98,6 +110,7 @@ function guarded(store: Store, timeoutMs: number): Store {
     forget: (keys) => bound('forget', keys[0] ?? '', () => store.forget(keys)),
     claim: (key, value, ttlMs) => bound('claim', key, () => store.claim(key, value, ttlMs)),
     increment: (key, by, ttlMs) => bound('increment', key, () => store.increment(key, by, ttlMs)),
+    incrementAll: (counters) => bound('incrementAll', counters[0]?.key ?? '', () => store.incrementAll(counters)),
     close: () => store.close(),
   };
 }

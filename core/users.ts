@@ -42,8 +42,9 @@ export class Users {
   /** Merges fields into the record, creating it if needed; returns the new record. */
   update(openid: string, patch: Partial<UserRecord>): Promise<UserRecord> {
     return this.#queue(openid, async () => {
-      const record = { ...(await this.get(openid)), ...patch };
-      await this.#store.set(this.keyOf(openid), record);
+      const key = this.keyOf(openid);
+      const record = { ...(await this.#store.get<UserRecord>(key)), ...patch };
+      await this.#store.set(key, record);
       return record;
     });
   }
@@ -54,17 +55,19 @@ export class Users {
    */
   link(openid: string, key: string): Promise<void> {
     return this.#queue(openid, async () => {
-      const record = await this.get(openid);
+      const userKey = this.keyOf(openid);
+      const record = await this.#store.get<UserRecord>(userKey);
       const links = record?.links ?? [];
-      if (!links.includes(key)) await this.#store.set(this.keyOf(openid), { ...record, links: [...links, key] });
+      if (!links.includes(key)) await this.#store.set(userKey, { ...record, links: [...links, key] });
     });
   }
 
   /** Deletes everything held about the user: the record and every key linked to it. */
   delete(openid: string): Promise<void> {
     return this.#queue(openid, async () => {
-      const record = await this.get(openid);
-      await this.#store.forget([...(record?.links ?? []), this.keyOf(openid)]);
+      const userKey = this.keyOf(openid);
+      const record = await this.#store.get<UserRecord>(userKey);
+      await this.#store.forget([...(record?.links ?? []), userKey]);
     });
   }
 }

@@ -73,7 +73,9 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
       if (!bot.store.local) store = bot.store;
     },
     async middleware(ctx, next) {
-      const key = `dedupe:${createHash('sha256').update(dedupeKeyOf(ctx.event)).digest('base64url')}`;
+      // Hashed for the shared store, which must hold no OpenID; this process's memory may.
+      const id = dedupeKeyOf(ctx.event);
+      const key = store ? `dedupe:${createHash('sha256').update(id).digest('base64url')}` : id;
       const replay = (done: Done) => {
         ctx.duplicate = true;
         ctx.log.info('duplicate push answered from its first reply');

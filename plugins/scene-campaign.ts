@@ -61,11 +61,17 @@ export async function campaignStats(store: Store, campaign: string): Promise<Cam
  */
 export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<BotContext> {
   let store: Store | undefined;
-  const count = (ctx: BotContext, campaign: string, metric: keyof CampaignStats) =>
-    Promise.all([
-      store?.increment(counterKey(campaign, metric)),
-      store?.increment(bucketKey(campaign, metric, Math.floor(Date.now() / HOUR)), 1, 31 * 24 * HOUR),
-    ]).catch((error: unknown) => ctx.log.error({ err: error, campaign, metric }, 'campaign counter not saved'));
+  // A metric's total and its hourly bucket, for every metric of the push, in one store operation.
+  const count = async (ctx: BotContext, campaign: string, ...metrics: (keyof CampaignStats)[]) => {
+    const hour = Math.floor(Date.now() / HOUR);
+    const counters = metrics.flatMap((metric) => [
+      { key: counterKey(campaign, metric) },
+      { key: bucketKey(campaign, metric, hour), ttlMs: 31 * 24 * HOUR },
+    ]);
+    await store
+      ?.incrementAll(counters)
+      .catch((error: unknown) => ctx.log.error({ err: error, campaign, metrics }, 'campaign counters not saved'));
+  };
   return {
     name: 'scene-campaign',
     init(bot) {
@@ -92,11 +98,7 @@ export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<B
       const newFollower = event.type === 'subscribe';
       ctx.campaign = { name, newFollower };
       if (newFollower) {
-        await Promise.all([
-          count(ctx, name, 'scans'),
-          count(ctx, name, 'follows'),
-          ctx.user.update({ campaign: name, followedAt: event.createTime }),
-        ]);
+        await Promise.all([count(ctx, name, 'scans', 'follows'), ctx.user.update({ campaign: name, followedAt: event.createTime })]);
       } else {
         await count(ctx, name, 'scans');
         const reply = config.campaigns.get(name)?.scan;

@@ -174,7 +174,7 @@ test('the SQLite file unwritable mid-run: pushes are still answered in time, the
   t.true(Date.now() - started < 4500, 'answered within the deadline');
   t.like(reply, { Content: 'poster welcome' }, 'reads still work: the campaign still answers');
   t.regex(server.log.text(), /STORE UNAVAILABLE|SQLITE_IOERR|SQLITE_READONLY|disk I\/O error/);
-  t.regex(server.log.text(), /campaign counter not saved/, 'a write that failed is said to have failed');
+  t.regex(server.log.text(), /campaign counters not saved/, 'a write that failed is said to have failed');
   chattr('-i');
   await server.push(eventFields(openid(), 'subscribe', { EventKey: 'qrscene_poster' }));
   const { campaignStats } = await import('../plugins/scene-campaign.ts');

@@ -79,6 +79,19 @@ for (const [kind, open, runner] of kinds) {
     await store.close();
   });
 
+  define('incrementAll adds to several counters at once, as increment does to each', async (t) => {
+    const store = await open(t);
+    await store.increment('a', 3);
+    await Promise.all(
+      Array.from({ length: 20 }, () => store.incrementAll([{ key: 'a' }, { key: 'b', by: 2 }, { key: 'window', ttlMs: 400 }])),
+    );
+    t.deepEqual([await store.get('a'), await store.get('b'), await store.get('window')], [23, 40, 20]);
+    await store.incrementAll([]);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    t.deepEqual([await store.get('a'), await store.get('window')], [23, undefined], 'each counter keeps its own expiry');
+    await store.close();
+  });
+
   define('claim: exactly one of many concurrent callers wins, until the claim expires', async (t) => {
     const store = await open(t);
     const wins = await Promise.all(Array.from({ length: 20 }, (_, i) => store.claim('lock', { by: i }, 400)));

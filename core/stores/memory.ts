@@ -22,6 +22,13 @@ export function memoryStore(_options: { namespace: string; log: Logger }): Store
   };
   const write = (key: string, value: unknown, ttlMs: number | undefined) =>
     cache.set(key, JSON.stringify(value), { ttl: ttlMs && ttlMs > 0 ? ttlMs : 0 });
+  const increment = (key: string, by: number, ttlMs: number | undefined): number => {
+    const current = read<number>(key);
+    // A counter keeps the expiry it was made with.
+    const left = current === undefined ? ttlMs : cache.getRemainingTTL(key);
+    write(key, (current ?? 0) + by, Number.isFinite(left) ? left : undefined);
+    return (current ?? 0) + by;
+  };
   return {
     local: true,
     get: async <T>(key: string) => read<T>(key),
@@ -33,13 +40,8 @@ export function memoryStore(_options: { namespace: string; log: Logger }): Store
       write(key, value, ttlMs);
       return true;
     },
-    increment: async (key, by = 1, ttlMs) => {
-      const current = read<number>(key);
-      // A counter keeps the expiry it was made with.
-      const left = current === undefined ? ttlMs : cache.getRemainingTTL(key);
-      write(key, (current ?? 0) + by, Number.isFinite(left) ? left : undefined);
-      return (current ?? 0) + by;
-    },
+    increment: async (key, by = 1, ttlMs) => increment(key, by, ttlMs),
+    incrementAll: async (counters) => counters.forEach(({ key, by = 1, ttlMs }) => increment(key, by, ttlMs)),
     close: async () => void cache.clear(),
   };
 }

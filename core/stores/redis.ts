@@ -1,20 +1,26 @@
 import KeyvRedis, { createClient, Keyv } from '@keyv/redis';
 import type { Logger } from '../log.ts';
-import { StoreConfigError, throttledErrorLog, type Store } from '../store.ts';
+import { StoreConfigError, throttledErrorLog, type Counter, type Store } from '../store.ts';
 
-// Adds to the counter inside the Keyv-shaped JSON record, atomically (Lua runs alone in Redis).
+// Adds to each counter inside its Keyv-shaped JSON record, atomically (Lua runs alone in Redis):
+// KEYS are the counters, ARGV a `by` and a ttl (0: none) for each. Returns the new values.
 const INCREMENT = `
-local current = redis.call('GET', KEYS[1])
-local value = tonumber(ARGV[1])
-if current then
-  value = value + (tonumber(cjson.decode(current).value) or 0)
-  redis.call('SET', KEYS[1], cjson.encode({ value = value }), 'KEEPTTL')
-elseif tonumber(ARGV[2]) > 0 then
-  redis.call('SET', KEYS[1], cjson.encode({ value = value }), 'PX', ARGV[2])
-else
-  redis.call('SET', KEYS[1], cjson.encode({ value = value }))
+local values = {}
+for i, key in ipairs(KEYS) do
+  local value = tonumber(ARGV[2 * i - 1])
+  local ttl = tonumber(ARGV[2 * i])
+  local current = redis.call('GET', key)
+  if current then
+    value = value + (tonumber(cjson.decode(current).value) or 0)
+    redis.call('SET', key, cjson.encode({ value = value }), 'KEEPTTL')
+  elseif ttl > 0 then
+    redis.call('SET', key, cjson.encode({ value = value }), 'PX', ttl)
+  else
+    redis.call('SET', key, cjson.encode({ value = value }))
+  end
+  values[i] = value
 end
-return value`;
+return values`;
 
 /**
  * Redis through Keyv's Redis adapter, for several instances sharing one truth: SET NX claims and
@@ -50,6 +56,13 @@ export async function redisStore(url: string, options: { namespace: string; log:
   const keyv = new Keyv({ store: adapter, namespace: options.namespace, useKeyPrefix: false, throwOnErrors: true });
   keyv.on('error', () => {}); // thrown to the caller, which logs; the connection itself is logged above
   const full = (key: string) => adapter.createKeyPrefix(key, options.namespace);
+  const increment = async (counters: readonly Counter[]): Promise<number[]> => {
+    const values = await client.eval(INCREMENT, {
+      keys: counters.map(({ key }) => full(key)),
+      arguments: counters.flatMap(({ by = 1, ttlMs }) => [String(by), String(ttlMs ?? 0)]),
+    });
+    return (values as unknown[]).map(Number);
+  };
 
   return {
     local: false,
@@ -61,8 +74,8 @@ export async function redisStore(url: string, options: { namespace: string; log:
       const result = await client.set(full(key), JSON.stringify({ value, expires: Date.now() + ttlMs }), { NX: true, PX: ttlMs });
       return result === 'OK';
     },
-    increment: async (key, by = 1, ttlMs) =>
-      Number(await client.eval(INCREMENT, { keys: [full(key)], arguments: [String(by), String(ttlMs ?? 0)] })),
+    increment: async (key, by = 1, ttlMs) => (await increment([{ key, by, ttlMs }]))[0]!,
+    incrementAll: async (counters) => void (counters.length > 0 && (await increment(counters))),
     close: async () => {
       if (client.isOpen) await client.quit().catch(() => client.destroy());
     },

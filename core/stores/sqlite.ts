@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
 import type { Logger } from '../log.ts';
-import { StoreConfigError, type Store } from '../store.ts';
+import { StoreConfigError, type Counter, type Store } from '../store.ts';
 
 const SWEEP_MS = 10 * 60_000;
 /** Deletes expired records, using the keyv_expires index. */
@@ -40,6 +40,25 @@ export async function sqliteStore(url: string, options: { namespace: string; log
   }, SWEEP_MS);
   sweep.unref();
 
+  // One upsert for any number of counters: an expired counter starts again from `by`, with a new
+  // expiry; a live one adds the `by` of its new row and keeps its expiry.
+  const increment = async (counters: readonly Counter[]): Promise<number[]> => {
+    const rows = (await adapter.query(
+      `INSERT INTO keyv (key, value) VALUES ${counters.map(() => '(?, json(?))').join(', ')}
+       ON CONFLICT (key) DO UPDATE SET value = CASE
+         WHEN json_extract(keyv.value, '$.expires') < ? THEN excluded.value
+         ELSE json_set(keyv.value, '$.value', coalesce(json_extract(keyv.value, '$.value'), 0) + json_extract(excluded.value, '$.value')) END
+       RETURNING key, json_extract(value, '$.value') AS value`,
+      ...counters.flatMap(({ key, by = 1, ttlMs }) => [
+        full(key),
+        JSON.stringify(ttlMs ? { value: by, expires: now() + ttlMs } : { value: by }),
+      ]),
+      now(),
+    )) as { key: string; value: number }[];
+    const values = new Map(rows.map((row) => [row.key, row.value]));
+    return counters.map(({ key }) => values.get(full(key))!);
+  };
+
   return {
     local: false,
     get: async <T>(key: string) => (await keyv.get<T>(key)) ?? undefined,
@@ -61,21 +80,8 @@ export async function sqliteStore(url: string, options: { namespace: string; log
       )) as unknown[];
       return rows.length === 1;
     },
-    increment: async (key, by = 1, ttlMs) => {
-      // An expired counter starts again from `by`, with a new expiry.
-      const rows = (await adapter.query(
-        `INSERT INTO keyv (key, value) VALUES (?, json(?))
-         ON CONFLICT (key) DO UPDATE SET value = CASE
-           WHEN json_extract(keyv.value, '$.expires') < ? THEN excluded.value
-           ELSE json_set(keyv.value, '$.value', coalesce(json_extract(keyv.value, '$.value'), 0) + ?) END
-         RETURNING json_extract(value, '$.value') AS value`,
-        full(key),
-        JSON.stringify(ttlMs ? { value: by, expires: now() + ttlMs } : { value: by }),
-        now(),
-        by,
-      )) as { value: number }[];
-      return rows[0]!.value;
-    },
+    increment: async (key, by = 1, ttlMs) => (await increment([{ key, by, ttlMs }]))[0]!,
+    incrementAll: async (counters) => void (counters.length > 0 && (await increment(counters))),
     close: async () => {
       clearInterval(sweep);
       await keyv.disconnect();
