@@ -1,10 +1,12 @@
 import type { WechatApi } from './api.ts';
 import { createContext, type Context } from './context.ts';
 import type { WechatEvent } from './events.ts';
-import { maskId, type Logger } from './log.ts';
+import type { Logger } from './log.ts';
 import type { NormalReply } from './reply.ts';
 import type { Store } from './store.ts';
 import { Users } from './users.ts';
+
+const DONE = Promise.resolve();
 
 /** A plugin's middleware: the onion model of Koa. Call `next()` to run the rest of the chain. */
 export type Middleware<C extends Context = Context> = (ctx: C, next: () => Promise<void>) => unknown;
@@ -124,36 +126,43 @@ export class Bot<C extends Context = Context> {
 
   /** Makes the context of a push, for callers that need it before the chain ends (the transport). */
   context(event: WechatEvent): C {
-    // Most pushes log nothing: the child logger is made on first use.
-    const parent = this.log;
-    let child: Logger | undefined;
-    const log = () => (child ??= parent.child({ event: event.type, user: maskId(event.from) }));
-    const ctx = createContext(event, log, this.users, this.api) as C;
+    const ctx = createContext(event, this.log, this.users, this.api) as C;
     this.#decorate?.(ctx);
     return ctx;
   }
 
   /** Runs the chain on a context. Never rejects: plugin errors go to onError. */
-  async run(ctx: C): Promise<void> {
+  run(ctx: C): Promise<void> {
     const chain = (this.#chain ??= this.#plugins.filter((plugin) => plugin.middleware && !this.#failedInit.has(plugin)));
-    // Each plugin's failure is its own: it is reported, and the rest of the chain still runs.
-    const dispatch = async (index: number): Promise<void> => {
-      const plugin = chain[index];
-      if (!plugin) return;
-      let called = false;
-      const next = (): Promise<void> => {
-        if (called) return Promise.reject(new Error('next() called multiple times'));
-        called = true;
-        return dispatch(index + 1);
-      };
-      try {
-        await plugin.middleware!(ctx, next);
-      } catch (error) {
-        this.#report(error, plugin, ctx);
-        if (!called) await next();
-      }
+    return this.#dispatch(chain, 0, ctx);
+  }
+
+  // Each plugin's failure is its own: it is reported, and the rest of the chain still runs. A
+  // middleware that answers without awaiting costs no promise of its own: most pass a push on.
+  #dispatch(chain: readonly Plugin<C>[], index: number, ctx: C): Promise<void> {
+    const plugin = chain[index];
+    if (!plugin) return DONE;
+    let called = false;
+    const next = (): Promise<void> => {
+      if (called) return Promise.reject(new Error('next() called multiple times'));
+      called = true;
+      return this.#dispatch(chain, index + 1, ctx);
     };
-    await dispatch(0);
+    let result: unknown;
+    try {
+      result = plugin.middleware!(ctx, next);
+    } catch (error) {
+      this.#report(error, plugin, ctx);
+      return called ? DONE : next();
+    }
+    if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return DONE;
+    return Promise.resolve(result).then(
+      () => undefined,
+      (error: unknown) => {
+        this.#report(error, plugin, ctx);
+        return called ? undefined : next();
+      },
+    );
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { WechatApi } from './api.ts';
 import type { WechatEvent } from './events.ts';
-import type { Logger } from './log.ts';
+import { maskId, type Logger } from './log.ts';
 import { normalizeReply, type NormalReply, type Reply } from './reply.ts';
 import type { UserRecord, Users } from './users.ts';
 
@@ -30,27 +30,57 @@ export interface Context<E extends WechatEvent = WechatEvent> {
   duplicate: boolean;
 }
 
-/** Builds the context of one push. */
-export function createContext<E extends WechatEvent>(event: E, log: () => Logger, users: Users, api: WechatApi | undefined): Context<E> {
-  let response: NormalReply | undefined;
-  return {
-    event,
-    get log() {
-      return log();
-    },
-    api,
-    duplicate: false,
-    user: {
-      get: () => users.get(event.from),
-      update: (patch) => users.update(event.from, patch),
-    },
-    reply(reply) {
-      const normal = normalizeReply(reply);
-      if (response && normal) log().warn({ previous: response.type, next: normal.type }, 'reply set twice: the later one wins');
-      response = normal;
-    },
-    get response() {
-      return response;
-    },
-  };
+/**
+ * Builds the context of one push. A class, not an object of closures: a push makes one object and
+ * no functions. The logger is made on first use, since most pushes log nothing.
+ */
+export function createContext<E extends WechatEvent>(event: E, log: Logger, users: Users, api: WechatApi | undefined): Context<E> {
+  return new PushContext(event, log, users, api);
+}
+
+class PushContext<E extends WechatEvent> implements Context<E> {
+  duplicate = false;
+  readonly user: UserHandle;
+  #response: NormalReply | undefined;
+  #log: Logger | undefined;
+
+  constructor(
+    readonly event: E,
+    private readonly parentLog: Logger,
+    users: Users,
+    readonly api: WechatApi | undefined,
+  ) {
+    this.user = new BoundUser(users, event.from);
+  }
+
+  get log(): Logger {
+    return (this.#log ??= this.parentLog.child({ event: this.event.type, user: maskId(this.event.from) }));
+  }
+
+  reply(reply: Reply): void {
+    const normal = normalizeReply(reply);
+    if (this.#response && normal)
+      this.log.warn({ previous: this.#response.type, next: normal.type }, 'reply set twice: the later one wins');
+    this.#response = normal;
+  }
+
+  get response(): NormalReply | undefined {
+    return this.#response;
+  }
+}
+
+// The user handle of a push: the record of the push's OpenID.
+class BoundUser implements UserHandle {
+  constructor(
+    private readonly users: Users,
+    private readonly openid: string,
+  ) {}
+
+  get(): Promise<UserRecord | undefined> {
+    return this.users.get(this.openid);
+  }
+
+  update(patch: Partial<UserRecord>): Promise<UserRecord> {
+    return this.users.update(this.openid, patch);
+  }
 }

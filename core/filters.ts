@@ -35,10 +35,7 @@ export function on<T extends EventType, C extends Context = Context>(
   handler: Handler<ContextOf<T, C>>,
 ): Middleware<C> {
   const wanted = new Set<string>(typeof types === 'string' ? [types] : types);
-  return async (ctx, next) => {
-    if (wanted.has(ctx.event.type)) await answer(ctx as unknown as ContextOf<T, C>, handler);
-    return next();
-  };
+  return (ctx, next) => (wanted.has(ctx.event.type) ? answer(ctx as unknown as ContextOf<T, C>, handler).then(next) : next());
 }
 
 /**
@@ -47,10 +44,8 @@ export function on<T extends EventType, C extends Context = Context>(
  * click('MENU_NEWS', () => ({ type: 'news', articles: [{ title: '本周新闻', url: 'https://…' }] }))
  */
 export function click<C extends Context = Context>(key: string, handler: Handler<ContextOf<'click', C>>): Middleware<C> {
-  return async (ctx, next) => {
-    if (ctx.event.type === 'click' && ctx.event.key === key) await answer(ctx as unknown as ContextOf<'click', C>, handler);
-    return next();
-  };
+  return (ctx, next) =>
+    ctx.event.type === 'click' && ctx.event.key === key ? answer(ctx as unknown as ContextOf<'click', C>, handler).then(next) : next();
 }
 
 /** True when the event is of the given type; narrows `event`. */

@@ -16,12 +16,12 @@ export function clickRouter(config: ResolvedConfig): Plugin<BotContext> {
     init(bot) {
       store = bot.store;
     },
-    async middleware(ctx, next) {
+    middleware(ctx, next) {
       const event = ctx.event;
       if (event.type === 'view') {
         ctx.log.info({ url: event.url }, 'menu link opened');
-        await store?.increment('menu:views').catch((error: unknown) => ctx.log.error({ err: error }, 'view counter not saved'));
-        return next();
+        const counted = store?.increment('menu:views').catch((error: unknown) => ctx.log.error({ err: error }, 'view counter not saved'));
+        return Promise.resolve(counted).then(next);
       }
       if (event.type !== 'click') return next();
       const given = config.clicks.get(event.key);
@@ -29,8 +29,7 @@ export function clickRouter(config: ResolvedConfig): Plugin<BotContext> {
         ctx.log.warn({ key: event.key }, 'click on a key with no answer');
         return next();
       }
-      await answer(ctx as ContextOf<'click', BotContext>, given);
-      return next();
+      return answer(ctx as ContextOf<'click', BotContext>, given).then(next);
     },
   };
 }

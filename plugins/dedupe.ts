@@ -45,8 +45,7 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
   let store: Store | undefined;
 
   // Claim the push, or find its reply, or wait while another instance runs it.
-  async function claimOrWait(ctx: Context, key: string): Promise<Outcome> {
-    if (!store) return { own: true };
+  async function claimOrWait(ctx: Context, store: Store, key: string): Promise<Outcome> {
     const until = Date.now() + WAIT_MS;
     try {
       while (Date.now() < until) {
@@ -72,54 +71,59 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
       // A memory store is this process's own: the LRU in front of it already holds what it would.
       if (!bot.store.local) store = bot.store;
     },
-    async middleware(ctx, next) {
+    middleware(ctx, next) {
       // Hashed for the shared store, which must hold no OpenID; this process's memory may.
       const id = dedupeKeyOf(ctx.event);
       const key = store ? `dedupe:${createHash('sha256').update(id).digest('base64url')}` : id;
-      const replay = (done: Done) => {
-        ctx.duplicate = true;
-        ctx.log.info('duplicate push answered from its first reply');
-        if (done.reply) ctx.reply(done.reply);
-      };
       const known = recent.get(key);
-      if (known) return replay(known);
+      if (known) return replay(ctx, known);
       const first = running.get(key);
       if (first) {
         ctx.duplicate = true;
-        const done = await first;
-        return done ? replay(done) : undefined;
+        return first.then((done) => done && replay(ctx, done));
       }
-      // Registered before the first await, so a retry arriving meanwhile waits for this run.
-      let settle!: (done: Done | undefined) => void;
-      running.set(key, new Promise((resolve) => (settle = resolve)));
-      let done: Done | undefined;
-      try {
-        const outcome = await claimOrWait(ctx, key);
-        if ('done' in outcome) {
-          done = outcome.done;
-          return replay(done);
-        }
-        if ('gaveUp' in outcome) return;
-        ctx.duplicate = false;
-        done = await runOwned(ctx, key, next);
-      } finally {
-        if (done) recent.set(key, done);
-        running.delete(key);
-        settle(done);
-      }
+      // Registered before anything is awaited, so a retry arriving meanwhile waits for this run.
+      const run = store ? runShared(ctx, store, key, next) : next().then(() => ({ reply: ctx.response ?? null }));
+      running.set(key, run);
+      return run.then(
+        (done) => {
+          if (done) recent.set(key, done);
+          running.delete(key);
+        },
+        (error: unknown) => {
+          running.delete(key);
+          throw error;
+        },
+      );
     },
   };
 
+  function replay(ctx: Context, done: Done): void {
+    ctx.duplicate = true;
+    ctx.log.info('duplicate push answered from its first reply');
+    if (done.reply) ctx.reply(done.reply);
+  }
+
+  // With a shared store: claim the push, or replay the reply another instance recorded, or give up
+  // after waiting for it. Never rejects.
+  async function runShared(ctx: Context, shared: Store, key: string, next: () => Promise<void>): Promise<Done | undefined> {
+    const outcome = await claimOrWait(ctx, shared, key);
+    if ('done' in outcome) {
+      replay(ctx, outcome.done);
+      return outcome.done;
+    }
+    if ('gaveUp' in outcome) return undefined;
+    ctx.duplicate = false;
+    return runOwned(ctx, shared, key, next);
+  }
+
   // Runs the chain while renewing the claim, then records the reply for retries everywhere.
-  async function runOwned(ctx: Context, key: string, next: () => Promise<void>): Promise<Done> {
+  async function runOwned(ctx: Context, shared: Store, key: string, next: () => Promise<void>): Promise<Done> {
     let renewal: Promise<void> = Promise.resolve();
-    const shared = store;
-    const renew = shared
-      ? setInterval(() => {
-          renewal = shared.set(key, RUNNING, claimMs).catch((error: unknown) => ctx.log.warn({ err: error }, 'dedupe: claim not renewed'));
-        }, claimMs / 3)
-      : undefined;
-    renew?.unref();
+    const renew = setInterval(() => {
+      renewal = shared.set(key, RUNNING, claimMs).catch((error: unknown) => ctx.log.warn({ err: error }, 'dedupe: claim not renewed'));
+    }, claimMs / 3);
+    renew.unref();
     try {
       await next();
     } finally {
@@ -127,8 +131,8 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
       await renewal; // a renewal still in flight must not land on top of the reply
     }
     const done: Done = { reply: ctx.response ?? null };
-    await store
-      ?.set(key, done, ttl)
+    await shared
+      .set(key, done, ttl)
       .catch((error: unknown) => ctx.log.error({ err: error }, 'dedupe: reply not recorded, a retry may run again'));
     return done;
   }

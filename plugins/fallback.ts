@@ -22,11 +22,11 @@ const SILENT = new Set([
 export function fallback(config: ResolvedConfig): Plugin<BotContext> {
   return {
     name: 'fallback',
-    async middleware(ctx) {
+    middleware(ctx) {
       // Events this version does not know are the platform's notices, not a user waiting for an answer.
       if (ctx.response || SILENT.has(ctx.event.type) || (ctx.event.type === 'unknown' && ctx.event.msgType === 'event')) return;
-      if (config.fallback !== undefined) await answer(ctx, config.fallback);
-      else ctx.log.debug('no plugin replied');
+      if (config.fallback !== undefined) return answer(ctx, config.fallback);
+      ctx.log.debug('no plugin replied');
     },
   };
 }

@@ -1,4 +1,5 @@
 import type { Plugin } from '../core/bot.ts';
+import type { Context } from '../core/context.ts';
 import type { Users } from '../core/users.ts';
 
 /**
@@ -14,14 +15,17 @@ export function unsubscribePurge(): Plugin {
     init(bot) {
       users = bot.users;
     },
-    async middleware(ctx, next) {
-      if (ctx.event.type !== 'unsubscribe') return next();
-      try {
-        await next();
-      } finally {
-        await users?.delete(ctx.event.from);
-        ctx.log.info('unsubscribe: user data purged');
-      }
+    middleware(ctx, next) {
+      return ctx.event.type === 'unsubscribe' ? purgeAfter(ctx, next) : next();
     },
   };
+
+  async function purgeAfter(ctx: Context, next: () => Promise<void>): Promise<void> {
+    try {
+      await next();
+    } finally {
+      await users?.delete(ctx.event.from);
+      ctx.log.info('unsubscribe: user data purged');
+    }
+  }
 }

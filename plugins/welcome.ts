@@ -11,14 +11,12 @@ import { answer, type ContextOf } from '../core/filters.ts';
 export function welcome(config: ResolvedConfig): Plugin<BotContext> {
   return {
     name: 'welcome',
-    async middleware(ctx, next) {
+    middleware(ctx, next) {
       // A run-time code's handler (a login, an invite) may have answered the follow already.
-      if (ctx.event.type === 'subscribe' && !ctx.response) {
-        const campaign = ctx.campaign ? config.campaigns.get(ctx.campaign.name) : undefined;
-        const given = campaign?.welcome ?? config.welcome;
-        if (given !== undefined) await answer(ctx as ContextOf<'subscribe', BotContext>, given);
-      }
-      return next();
+      if (ctx.event.type !== 'subscribe' || ctx.response) return next();
+      const campaign = ctx.campaign ? config.campaigns.get(ctx.campaign.name) : undefined;
+      const given = campaign?.welcome ?? config.welcome;
+      return given === undefined ? next() : answer(ctx as ContextOf<'subscribe', BotContext>, given).then(next);
     },
   };
 }
