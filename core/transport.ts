@@ -8,7 +8,7 @@ import { EventError, toEvent, type WechatEvent } from './events.ts';
 import type { Logger } from './log.ts';
 import { renderReply, type NormalReply } from './reply.ts';
 import { sign, signatureMatches } from './signature.ts';
-import { parseXml, XmlError, cdata, type XmlObject } from './xml.ts';
+import { parseFlat, parseFull, XmlError, cdata, type XmlObject } from './xml.ts';
 import { randomBytes } from 'node:crypto';
 
 /** Options of {@link wechatRouter}. */
@@ -38,7 +38,6 @@ class HttpError extends Error {
   }
 }
 
-const LATE = Symbol('late');
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
@@ -76,7 +75,7 @@ export function wechatRouter<C extends Context>(
   });
 
   function verifyUrl(koa: KoaContext): void {
-    const { signature, timestamp, nonce, echostr } = params(koa, 'signature', 'timestamp', 'nonce', 'echostr');
+    const { signature, timestamp, nonce, echostr } = params(koa.querystring, 'signature', 'timestamp', 'nonce', 'echostr');
     if (!signatureMatches(signature, sign(token, timestamp ?? '', nonce ?? ''))) throw new HttpError(401, 'bad signature');
     if (echostr === undefined) throw new HttpError(400, 'missing echostr');
     koa.type = 'text/plain';
@@ -84,7 +83,7 @@ export function wechatRouter<C extends Context>(
   }
 
   async function handlePush(koa: KoaContext): Promise<void> {
-    const q = params(koa, 'signature', 'timestamp', 'nonce', 'encrypt_type', 'msg_signature');
+    const q = params(koa.querystring, 'signature', 'timestamp', 'nonce', 'encrypt_type', 'msg_signature');
     const timestamp = q.timestamp ?? '';
     const nonce = q.nonce ?? '';
     const encrypted = q.encrypt_type === 'aes';
@@ -108,7 +107,7 @@ export function wechatRouter<C extends Context>(
       try {
         const opened = crypto!.decrypt(encrypt);
         keyIndex = opened.keyIndex;
-        xml = await parse(opened.xml);
+        xml = parseFlat(opened.xml) ?? (await parse(opened.xml));
       } catch (error) {
         if (error instanceof CryptoError) throw new HttpError(400, `cannot decrypt: ${error.message}`);
         throw error;
@@ -126,6 +125,11 @@ export function wechatRouter<C extends Context>(
   }
 
   async function readXml(koa: KoaContext): Promise<XmlObject> {
+    const text = await readText(koa);
+    return parseFlat(text) ?? parse(text);
+  }
+
+  async function readText(koa: KoaContext): Promise<string> {
     let raw: Buffer;
     try {
       raw = await getRawBody(koa.req, { limit: bodyLimit, length: koa.get('content-length') || undefined });
@@ -140,12 +144,12 @@ export function wechatRouter<C extends Context>(
     } catch {
       throw new HttpError(400, 'body is not UTF-8');
     }
-    return parse(text);
+    return text;
   }
 
   async function parse(text: string): Promise<XmlObject> {
     try {
-      return await parseXml(text);
+      return await parseFull(text);
     } catch (error) {
       if (error instanceof XmlError) throw new HttpError(400, error.message);
       throw error;
@@ -153,32 +157,40 @@ export function wechatRouter<C extends Context>(
   }
 
   // The answer leaves by the deadline with whatever reply is set by then; the chain goes on,
-  // and a reply it sets afterwards is handed to onLateReply.
-  async function runWithDeadline(event: WechatEvent): Promise<NormalReply | undefined> {
+  // and a reply it sets afterwards is handed to onLateReply. One timer and one promise per push.
+  function runWithDeadline(event: WechatEvent): Promise<NormalReply | undefined> {
     const ctx = bot.context(event);
-    const done = bot.run(ctx);
+    const done = bot.run(ctx); // never rejects
     inFlight.add(done);
-    void done.finally(() => inFlight.delete(done));
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<typeof LATE>((resolve) => (timer = setTimeout(resolve, deadlineMs, LATE)));
-    const first = await Promise.race([done, deadline]);
-    clearTimeout(timer);
-    if (first !== LATE) return ctx.response;
-    const sent = ctx.response;
-    ctx.log.warn({ deadlineMs, replied: Boolean(sent) }, 'chain still running at the deadline: answered now');
-    const late = done.then(async () => {
-      const reply = ctx.response;
-      if (!reply || reply === sent || ctx.duplicate) return;
-      if (!options.onLateReply) return ctx.log.warn('late reply dropped: no late-reply hook');
-      try {
-        await options.onLateReply(ctx, reply);
-      } catch (error) {
-        ctx.log.error({ err: error }, 'late reply could not be delivered');
-      }
+    return new Promise((resolve) => {
+      let sent: { reply: NormalReply | undefined } | undefined; // set when the deadline answered
+      const timer = setTimeout(() => {
+        sent = { reply: ctx.response };
+        ctx.log.warn({ deadlineMs, replied: Boolean(sent.reply) }, 'chain still running at the deadline: answered now');
+        resolve(sent.reply);
+      }, deadlineMs);
+      void done.then(() => {
+        inFlight.delete(done);
+        if (!sent) {
+          clearTimeout(timer);
+          return resolve(ctx.response);
+        }
+        const reply = ctx.response;
+        if (!reply || reply === sent.reply || ctx.duplicate) return;
+        const late = deliverLate(ctx, reply);
+        inFlight.add(late);
+        void late.then(() => inFlight.delete(late));
+      });
     });
-    inFlight.add(late);
-    void late.finally(() => inFlight.delete(late));
-    return sent;
+  }
+
+  async function deliverLate(ctx: C, reply: NormalReply): Promise<void> {
+    if (!options.onLateReply) return ctx.log.warn('late reply dropped: no late-reply hook');
+    try {
+      await options.onLateReply(ctx, reply);
+    } catch (error) {
+      ctx.log.error({ err: error }, 'late reply could not be delivered');
+    }
   }
 
   function respond(koa: KoaContext, event: WechatEvent, reply: NormalReply | undefined, keyIndex: number | undefined): void {
@@ -219,12 +231,29 @@ export function wechatRouter<C extends Context>(
   return Object.assign(router, { drain });
 }
 
-// Koa 3 turns a repeated query key into an array: only a single string counts.
-function params<K extends string>(koa: KoaContext, ...names: K[]): Record<K, string | undefined> {
+const REPEATED = Symbol('repeated');
+
+/**
+ * The named query parameters, read straight from the query string (cheaper than Koa's full
+ * parse). A key given twice counts as missing: the signature check then refuses the push.
+ */
+export function params<K extends string>(querystring: string, ...names: K[]): Record<K, string | undefined> {
+  const found: Record<string, string | typeof REPEATED | undefined> = {};
+  for (const pair of querystring.split('&')) {
+    const eq = pair.indexOf('=');
+    const name = decode(eq < 0 ? pair : pair.slice(0, eq));
+    if (!(names as string[]).includes(name)) continue;
+    found[name] = Object.hasOwn(found, name) ? REPEATED : decode(eq < 0 ? '' : pair.slice(eq + 1));
+  }
   const out = {} as Record<K, string | undefined>;
   for (const name of names) {
-    const value = koa.query[name];
+    const value = found[name];
     out[name] = typeof value === 'string' ? value : undefined;
   }
   return out;
+}
+
+// A name or value as URLSearchParams decodes it; the common case (no escapes) costs nothing.
+function decode(text: string): string {
+  return text.includes('%') || text.includes('+') ? new URLSearchParams(`x=${text}`).get('x')! : text;
 }

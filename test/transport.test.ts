@@ -1,6 +1,8 @@
 import test from 'ava';
+import fc from 'fast-check';
 import { WechatCrypto } from '../core/crypto.ts';
 import { sign } from '../core/signature.ts';
+import { params } from '../core/transport.ts';
 import { parseXml } from '../core/xml.ts';
 import {
   ACCOUNT,
@@ -291,4 +293,18 @@ test('logs carry no token, key or OpenID in clear', async (t) => {
   t.false(text.includes(user));
   t.false(text.includes(AES_KEY));
   t.false(text.includes(TOKEN));
+});
+
+test('query parameters are read as URLSearchParams reads them, and a repeated one counts as missing', (t) => {
+  const piece = fc.constantFrom('a', 'b', 'x', '=', '&', '%', '%2', '%41', '%E4%B8%AD', '%E4', '+', '中', ' ');
+  fc.assert(
+    fc.property(fc.string({ unit: piece, maxLength: 12 }), (query) => {
+      const reference = new URLSearchParams(query);
+      const expected = Object.fromEntries(
+        ['a', 'b'].map((name) => [name, reference.getAll(name).length === 1 ? reference.get(name)! : undefined]),
+      );
+      t.deepEqual(params(query, 'a', 'b'), expected, query);
+    }),
+    { numRuns: 2000 },
+  );
 });
