@@ -111,7 +111,11 @@ function tooDeep(node: XmlValue, depth: number): boolean {
 
 /** Wraps text in CDATA, splitting any `]]>` and dropping characters XML 1.0 cannot carry. */
 export function cdata(text: string): string {
+  // Most text (ASCII, CJK, no control characters, no surrogates) has nothing to drop.
   // eslint-disable-next-line no-control-regex
-  const clean = text.replace(/[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '');
-  return `<![CDATA[${clean.replaceAll(']]>', ']]]]><![CDATA[>')}]]>`;
+  const clean = PLAIN.test(text) ? text : text.replace(/[^\u0009\u000A\u000D\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu, '');
+  return `<![CDATA[${clean.includes(']]>') ? clean.replaceAll(']]>', ']]]]><![CDATA[>') : clean}]]>`;
 }
+
+// eslint-disable-next-line no-control-regex
+const PLAIN = /^[\u0009\u000A\u000D\u0020-\uD7FF]*$/;

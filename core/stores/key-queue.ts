@@ -1,16 +1,28 @@
 /**
  * Runs tasks one after another per key, so a read-modify-write on one key is atomic within this
- * process. Keys with nothing queued hold no memory.
+ * process. A task for an idle key starts at once; keys with nothing queued hold no memory.
  * @example
  * const queue = keyQueue(); await queue('counter', async () => …)
  */
 export function keyQueue() {
   const tails = new Map<string, Promise<unknown>>();
   return <T>(key: string, task: () => Promise<T>): Promise<T> => {
-    const run = (tails.get(key) ?? Promise.resolve()).then(task, task);
-    const tail = run.catch(() => {});
-    tails.set(key, tail);
-    void tail.then(() => tails.get(key) === tail && tails.delete(key));
+    const previous = tails.get(key);
+    // A task runs after the one before it, whether that one succeeded or failed.
+    const run = previous ? previous.then(task, task) : start(task);
+    tails.set(key, run);
+    void run.then(
+      () => tails.get(key) === run && tails.delete(key),
+      () => tails.get(key) === run && tails.delete(key),
+    );
     return run;
   };
+}
+
+function start<T>(task: () => Promise<T>): Promise<T> {
+  try {
+    return task();
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
