@@ -3,13 +3,12 @@ import Router from '@koa/router';
 import type { Context as KoaContext } from 'koa';
 import type { Bot } from './bot.ts';
 import type { Context } from './context.ts';
-import { CryptoError, type WechatCrypto } from './crypto.ts';
+import { CryptoError, secureRandom, type WechatCrypto } from './crypto.ts';
 import { EventError, toEvent, type WechatEvent } from './events.ts';
 import type { Logger } from './log.ts';
 import { renderReply, type NormalReply } from './reply.ts';
 import { sign, signatureMatches } from './signature.ts';
 import { parseFlat, parseFull, XmlError, cdata, type XmlObject } from './xml.ts';
-import { randomBytes } from 'node:crypto';
 
 /** Options of {@link wechatRouter}. */
 export interface TransportOptions<C extends Context = Context> {
@@ -212,7 +211,7 @@ export function wechatRouter<C extends Context>(
   function seal(xml: string, keyIndex: number): string {
     const encrypt = crypto!.encrypt(xml, keyIndex);
     const timestamp = String(Math.floor(Date.now() / 1000));
-    const nonce = String(randomBytes(4).readUInt32BE(0));
+    const nonce = String(secureRandom(4).readUInt32BE(0));
     const signature = crypto!.signature(timestamp, nonce, encrypt);
     return (
       `<xml><Encrypt>${cdata(encrypt)}</Encrypt><MsgSignature>${cdata(signature)}</MsgSignature>` +
