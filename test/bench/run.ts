@@ -42,7 +42,20 @@ interface Sample {
   p50: number;
   p99: number;
   errors: number;
+  /** The target process's CPU time (user and kernel, all its threads) per request, in µs. */
+  cpu: number | undefined;
 }
+
+// CPU time a process has used so far, in µs, from /proc (Linux; elsewhere the column shows –).
+function cpuTimeOf(pid: number | undefined): number | undefined {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
+  } catch {
+    return undefined;
+  }
+}
+const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 // Distinct pushes: a running counter per target, so dedupe does its real work.
 let nextUser = 1;
@@ -135,7 +148,8 @@ async function check(url: string, target: Target): Promise<void> {
   if (reply.Content !== WELCOME || reply.ToUserName === undefined) throw new Error(`${target.name} answered ${text.slice(0, 200)}`);
 }
 
-async function load(url: string, target: Target, seconds: number): Promise<Sample> {
+async function load(url: string, target: Target, seconds: number, pid?: number): Promise<Sample> {
+  const cpuBefore = cpuTimeOf(pid);
   const result = await autocannon({
     url,
     connections: CONNECTIONS,
@@ -153,6 +167,7 @@ async function load(url: string, target: Target, seconds: number): Promise<Sampl
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: result.errors + result.non2xx + result.timeouts,
+    cpu: cpuBefore === undefined ? undefined : (cpuTimeOf(pid)! - cpuBefore) / result.requests.total,
   };
 }
 
@@ -199,9 +214,11 @@ async function main(): Promise<void> {
         resetPool();
         await check(url, target);
         await load(url, target, WARMUP);
-        const sample = await load(url, target, DURATION);
+        const sample = await load(url, target, DURATION, child.pid);
         samples.get(target.name)!.push(sample);
-        console.log(`round ${round} · ${target.name}: ${fmt(sample.rps)} req/s, p99 ${sample.p99} ms, errors ${sample.errors}`);
+        console.log(
+          `round ${round} · ${target.name}: ${fmt(sample.rps)} req/s, p99 ${sample.p99} ms, CPU ${fmt(sample.cpu ?? NaN, 1)} µs/req, errors ${sample.errors}`,
+        );
       } finally {
         await stop(child);
       }
@@ -227,19 +244,20 @@ async function main(): Promise<void> {
       max: Math.max(...s.map((x) => x.rps)),
       p50: median(s.map((x) => x.p50)),
       p99: median(s.map((x) => x.p99)),
+      cpu: s.every((x) => x.cpu !== undefined) ? median(s.map((x) => x.cpu!)) : undefined,
       errors: s.reduce((a, x) => a + x.errors, 0),
     };
   });
   const floor = rows[0]!.rps;
   const peers = rows.filter((r) => /co-wechat|node-webot/.test(r.name));
   const table = [
-    '| target | req/s (median) | min–max | p50 ms | p99 ms | × floor | × co-wechat (same mode) | × fastest peer (same mode) | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| target | req/s (median) | min–max | p50 ms | p99 ms | CPU µs per request | × floor | × co-wechat (same mode) | × fastest peer (same mode) | errors |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map((r) => {
       const same = peers.filter((p) => p.aes === r.aes);
       const co = same.find((p) => p.name.startsWith('co-wechat'));
       const fastest = Math.max(...same.map((p) => p.rps));
-      return `| ${r.name} | ${fmt(r.rps)} | ${fmt(r.min)}–${fmt(r.max)} | ${r.p50} | ${r.p99} | ${fmt(r.rps / floor, 2)} | ${co ? fmt(r.rps / co.rps, 2) : '–'} | ${same.length ? fmt(r.rps / fastest, 2) : '–'} | ${r.errors} |`;
+      return `| ${r.name} | ${fmt(r.rps)} | ${fmt(r.min)}–${fmt(r.max)} | ${r.p50} | ${r.p99} | ${r.cpu === undefined ? '–' : fmt(r.cpu, 1)} | ${fmt(r.rps / floor, 2)} | ${co ? fmt(r.rps / co.rps, 2) : '–'} | ${same.length ? fmt(r.rps / fastest, 2) : '–'} | ${r.errors} |`;
     }),
   ].join('\n');
 
@@ -269,6 +287,7 @@ Made by \`npm run bench${quick ? ' -- --quick' : ''}\` on ${new Date().toISOStri
 - Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB, ${process.platform} ${process.arch}
 - Node ${process.version}; ${versions(['koa', 'xml2js', 'keyv', 'co-wechat', 'wechat', 'autocannon'])}
 - Load: autocannon in the orchestrating process, ${CONNECTIONS} connections, ${WARMUP} s warm-up then ${DURATION} s, ${ROUNDS} round(s) with the targets interleaved; each target in its own process on 127.0.0.1 (the load generator and the target share the machine's cores).
+- CPU µs per request: the target process's CPU time during the timed run (user and kernel, all its threads, read from /proc) divided by the requests it answered. Each target is CPU-bound on its core, so this is what its throughput buys.
 - Job: a signed \`subscribe\` push with \`qrscene_${'<scene>'}\`, answered with that campaign's text welcome; every target's reply is checked once before it is timed. Every request is a distinct push (another user and CreateTime); in safe mode a pool of ${POOL.toLocaleString()} pre-encrypted pushes, each run starting at its head${poolWraps ? ` (${poolWraps} run(s) needed more and repeated some: those repeats measured the replay path)` : ' (no run needed more: no push was repeated)'}.
 
 ## Throughput and latency
