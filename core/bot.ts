@@ -142,27 +142,33 @@ export class Bot<C extends Context = Context> {
   #dispatch(chain: readonly Plugin<C>[], index: number, ctx: C): Promise<void> {
     const plugin = chain[index];
     if (!plugin) return DONE;
-    let called = false;
-    const next = (): Promise<void> => {
-      if (called) return Promise.reject(new Error('next() called multiple times'));
-      called = true;
-      return this.#dispatch(chain, index + 1, ctx);
-    };
+    const step = { called: false };
+    const next = this.#nextOf(chain, index, ctx, step);
     let result: unknown;
     try {
       result = plugin.middleware!(ctx, next);
     } catch (error) {
       this.#report(error, plugin, ctx);
-      return called ? DONE : next();
+      return step.called ? DONE : next();
     }
     if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return DONE;
     return Promise.resolve(result).then(
       () => undefined,
       (error: unknown) => {
         this.#report(error, plugin, ctx);
-        return called ? undefined : next();
+        return step.called ? undefined : next();
       },
     );
+  }
+
+  // Made here rather than as a named closure in #dispatch: under tsx, every named closure costs a
+  // call that renames it, and this one is made for every plugin of every push.
+  #nextOf(chain: readonly Plugin<C>[], index: number, ctx: C, step: { called: boolean }): () => Promise<void> {
+    return () => {
+      if (step.called) return Promise.reject(new Error('next() called multiple times'));
+      step.called = true;
+      return this.#dispatch(chain, index + 1, ctx);
+    };
   }
 
   /**
