@@ -197,7 +197,9 @@ export function wechatRouter<C extends Context>(
       try {
         const xml = renderReply(reply, { user: event.from, account: event.to, createTime: Math.floor(Date.now() / 1000) });
         koa.type = 'text/xml';
-        koa.body = keyIndex === undefined ? xml : seal(xml, keyIndex);
+        // As bytes: Node would otherwise join the headers to a Chinese reply and encode the whole
+        // as UTF-16 to UTF-8, a slower path than encoding the reply alone.
+        koa.body = Buffer.from(keyIndex === undefined ? xml : seal(xml, keyIndex));
         return;
       } catch (error) {
         // A reply that cannot be rendered must not cost the user an error screen.
