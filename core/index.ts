@@ -21,7 +21,7 @@ export { validateMenu, type ClickKeysOf, type Menu, type MenuAction, type MenuBu
 export { normalizeReply, renderReply, type Article, type NormalReply, type Reply } from './reply.ts';
 export { sign, signatureMatches } from './signature.ts';
 export { openStore, type Store } from './store.ts';
-export { wechatRouter, type TransportOptions } from './transport.ts';
+export { wechatRouter, type TransportOptions, type WechatRoutes } from './transport.ts';
 export { Users, type UserRecord } from './users.ts';
 export { WechatApi, ApiError, ApiArgumentError, customMessageOf, type ApiOptions, type CustomMessage, type QrCode } from './api.ts';
 export { qrPng, qrSvg, type QrImageOptions } from './qr-image.ts';

@@ -1,6 +1,5 @@
 import getRawBody from 'raw-body';
-import Router from '@koa/router';
-import type { Context as KoaContext } from 'koa';
+import type { Context as KoaContext, Middleware } from 'koa';
 import type { Bot } from './bot.ts';
 import type { Context } from './context.ts';
 import { CryptoError, secureRandom, type WechatCrypto } from './crypto.ts';
@@ -39,24 +38,36 @@ class HttpError extends Error {
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
+/** What {@link wechatRouter} returns. */
+export interface WechatRoutes {
+  /** The Koa middleware answering the callback path; any other path goes on down the app. */
+  routes(): Middleware;
+  /** Waits for the chains still running (and their late replies), at most timeoutMs. */
+  drain(timeoutMs: number): Promise<void>;
+}
+
 /**
- * The route WeChat calls: GET verifies the URL, POST carries every push.
+ * The route WeChat calls: GET verifies the URL, POST carries every push. The path matches as
+ * @koa/router would match it (any case, with or without a trailing slash), without its dispatch
+ * cost on every push.
  * @example
  * const router = wechatRouter(bot, { token, log })
  * app.use(router.routes())
  */
-export function wechatRouter<C extends Context>(
-  bot: Bot<C>,
-  options: TransportOptions<C>,
-): Router & { drain(timeoutMs: number): Promise<void> } {
+export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportOptions<C>): WechatRoutes {
   const deadlineMs = options.deadlineMs ?? 4500;
   const bodyLimit = options.bodyLimit ?? 256 * 1024;
   const { token, crypto, log } = options;
-  const router = new Router();
+  const path = options.path ?? '/wechat';
+  const lowerPath = path.toLowerCase().replace(/\/$/, '');
+  const isCallback = (requested: string) =>
+    requested === path || (requested.length <= lowerPath.length + 1 && requested.toLowerCase().replace(/\/$/, '') === lowerPath);
   // Chains still running (answered or not), so a shutdown can let them finish.
   const inFlight = new Set<Promise<unknown>>();
 
-  router.all(options.path ?? '/wechat', async (koa) => {
+  const middleware: Middleware = (koa, next) => (isCallback(koa.path) ? handle(koa) : next());
+
+  async function handle(koa: KoaContext): Promise<void> {
     try {
       if (koa.method === 'GET' || koa.method === 'HEAD') return verifyUrl(koa);
       if (koa.method !== 'POST') {
@@ -71,7 +82,7 @@ export function wechatRouter<C extends Context>(
       koa.type = 'text/plain';
       koa.body = error.message;
     }
-  });
+  }
 
   function verifyUrl(koa: KoaContext): void {
     const { signature, timestamp, nonce, echostr } = params(koa.querystring, 'signature', 'timestamp', 'nonce', 'echostr');
@@ -221,7 +232,6 @@ export function wechatRouter<C extends Context>(
     );
   }
 
-  /** Waits for the chains still running (and their late replies), at most timeoutMs. */
   async function drain(timeoutMs: number): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)));
@@ -229,7 +239,7 @@ export function wechatRouter<C extends Context>(
     clearTimeout(timer);
   }
 
-  return Object.assign(router, { drain });
+  return { routes: () => middleware, drain };
 }
 
 const REPEATED = Symbol('repeated');

@@ -237,6 +237,20 @@ test('bad input gets a clear 4xx and reaches no plugin', async (t) => {
   t.is(reached, 0);
 });
 
+test('the callback path matches in any case and with a trailing slash; other paths are not the callback', async (t) => {
+  const server = await startServer(t);
+  const base = server.url.replace(/\/wechat$/, '');
+  const body = pushXml(eventFields(openid(), 'CLICK', { EventKey: 'TODAY' }));
+  for (const path of ['/wechat', '/WeChat', '/wechat/']) {
+    const response = await fetch(`${base}${path}?${signedQuery()}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
+    t.like(await readReply(response), { Content: 'today reply' }, path);
+  }
+  for (const path of ['/wechatx', '/wechat/x', '/']) {
+    const response = await fetch(`${base}${path}?${signedQuery()}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body });
+    t.is(response.status, 404, path);
+  }
+});
+
 test('safe mode: forged msg_signature, wrong appid and bad ciphertext are refused', async (t) => {
   let reached = 0;
   const server = await startServer(t, {
