@@ -58,6 +58,21 @@ for (const [kind, open, runner] of kinds) {
     await store.close();
   });
 
+  define('a value read back is a copy; numbers, strings and booleans round-trip', async (t) => {
+    const store = await open(t);
+    await store.set('obj', { list: [1] });
+    const read = await store.get<{ list: number[] }>('obj');
+    read!.list.push(2);
+    t.deepEqual(await store.get('obj'), { list: [1] }, 'changing what was read does not change the store');
+    for (const value of [0, 42.5, '', '{"json":"not an object"}', true, false]) {
+      await store.set('v', value);
+      t.deepEqual(await store.get('v'), value);
+    }
+    await store.set('v', null);
+    t.is(await store.get('v'), undefined, 'null reads back as missing, in every store');
+    await store.close();
+  });
+
   define('records expire after their ttl', async (t) => {
     const store = await open(t);
     await store.set('short', 1, 400);

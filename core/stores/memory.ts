@@ -2,6 +2,13 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store.ts';
 
+type Kept = { json: string } | string | number | boolean;
+
+// What the cache keeps of a value: see memoryStore.
+function keep(value: unknown): Kept {
+  return typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' ? value : { json: JSON.stringify(value) };
+}
+
 /** Records a memory store keeps at most; the least recently used go first. */
 export const MEMORY_STORE_MAX = 100_000;
 
@@ -13,21 +20,27 @@ export const MEMORY_STORE_MAX = 100_000;
  * memoryStore({ namespace: 'bot', log })
  */
 export function memoryStore(_options: { namespace: string; log: Logger }): Store {
-  // Values are kept as JSON: each read is a copy, so a caller changing what it read cannot change
-  // the store, as with the other stores.
-  const cache = new LRUCache<string, string>({ max: MEMORY_STORE_MAX });
+  // Objects are kept as JSON, so each read is a copy and a caller changing what it read cannot
+  // change the store, as with the other stores. Numbers, strings and booleans cannot be changed in
+  // place: they are kept as they are (counters are read and written on every push).
+  const cache = new LRUCache<string, Kept>({ max: MEMORY_STORE_MAX });
   const read = <T>(key: string): T | undefined => {
-    const raw = cache.get(key);
-    return raw === undefined ? undefined : (JSON.parse(raw) as T);
+    const kept = cache.get(key);
+    // null reads back as missing, as from Keyv.
+    return ((typeof kept === 'object' ? JSON.parse(kept.json) : kept) ?? undefined) as T | undefined;
   };
+  // Setting undefined deletes, as JSON (and so the other stores) cannot hold it.
   const write = (key: string, value: unknown, ttlMs: number | undefined) =>
-    cache.set(key, JSON.stringify(value), { ttl: ttlMs && ttlMs > 0 ? ttlMs : 0 });
+    value === undefined ? cache.delete(key) : cache.set(key, keep(value), { ttl: ttlMs && ttlMs > 0 ? ttlMs : 0 });
   const increment = (key: string, by: number, ttlMs: number | undefined): number => {
     const current = read<number>(key);
+    if (current === undefined) {
+      write(key, by, ttlMs);
+      return by;
+    }
     // A counter keeps the expiry it was made with.
-    const left = current === undefined ? ttlMs : cache.getRemainingTTL(key);
-    write(key, (current ?? 0) + by, Number.isFinite(left) ? left : undefined);
-    return (current ?? 0) + by;
+    cache.set(key, current + by, { noUpdateTTL: true });
+    return current + by;
   };
   return {
     local: true,
