@@ -135,9 +135,9 @@ export function toEvent(xml: XmlObject): WechatEvent {
   const type = BY_WIRE.get(wireName(msgType, event));
   if (!type) return { type: 'unknown', ...base, msgType, ...(event === undefined ? {} : { event }), fields: xml };
   const fields: Record<string, string | XmlObject> = {};
-  for (const [name, spec] of Object.entries(EVENTS[type].fields) as [string, string][]) {
-    const value = readField(xml, spec);
-    if (value !== undefined) fields[name] = value;
+  for (const field of FIELDS.get(type)!) {
+    const value = readField(xml, field);
+    if (value !== undefined) fields[field.name] = value;
   }
   if (type === 'subscribe') {
     // A follow through a parametric code says qrscene_<scene>; a plain follow sends an empty key.
@@ -149,15 +149,31 @@ export function toEvent(xml: XmlObject): WechatEvent {
   return { type, ...base, ...fields } as WechatEvent;
 }
 
-function readField(xml: XmlObject, spec: string): string | XmlObject | undefined {
-  if (spec.endsWith('{}')) {
-    const value = xml[spec.slice(0, -2)];
+// Each type's field specs, read once: `Name` required text, `Name?` optional, `Name{}` an element.
+interface Field {
+  name: string;
+  wire: string;
+  kind: 'text' | 'optional' | 'element';
+}
+const FIELDS = new Map<EventType, Field[]>(
+  EVENT_TYPES.map((type) => [
+    type,
+    (Object.entries(EVENTS[type].fields) as [string, string][]).map(([name, spec]): Field => {
+      if (spec.endsWith('{}')) return { name, wire: spec.slice(0, -2), kind: 'element' };
+      if (spec.endsWith('?')) return { name, wire: spec.slice(0, -1), kind: 'optional' };
+      return { name, wire: spec, kind: 'text' };
+    }),
+  ]),
+);
+
+function readField(xml: XmlObject, field: Field): string | XmlObject | undefined {
+  if (field.kind === 'element') {
+    const value = xml[field.wire];
     if (value === undefined || value === '') return {};
-    if (typeof value !== 'object' || Array.isArray(value)) throw new EventError(`${spec.slice(0, -2)} must be an element`);
+    if (typeof value !== 'object' || Array.isArray(value)) throw new EventError(`${field.wire} must be an element`);
     return value;
   }
-  if (spec.endsWith('?')) return optionalText(xml, spec.slice(0, -1));
-  return requiredText(xml, spec);
+  return field.kind === 'optional' ? optionalText(xml, field.wire) : requiredText(xml, field.wire);
 }
 
 function optionalText(xml: XmlObject, name: string): string | undefined {

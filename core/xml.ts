@@ -82,10 +82,19 @@ export function parseFlat(text: string): XmlObject | undefined {
       value = text.slice(open + 1, end);
       if (value.includes('&')) return undefined;
     }
-    if (!text.startsWith(`</${name}>`, end)) return undefined;
+    // `</name>`, compared in place.
+    const after = end + 2 + name.length;
+    if (
+      text.charCodeAt(end) !== 60 ||
+      text.charCodeAt(end + 1) !== 47 ||
+      !text.startsWith(name, end + 2) ||
+      text.charCodeAt(after) !== 62
+    ) {
+      return undefined;
+    }
     out[name] = value;
     empty = false;
-    i = end + name.length + 3;
+    i = after + 1;
   }
 }
 
