@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, hash, timingSafeEqual } from 'node:crypto';
 
 /**
  * WeChat's request signature: sha1 of the sorted parts, joined, as hex.
@@ -7,9 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
  * sign('token', ts, nonce, encrypted)       // msg_signature in safe mode
  */
 export function sign(...parts: string[]): string {
-  return createHash('sha1')
-    .update([...parts].sort().join(''))
-    .digest('hex');
+  return hash('sha1', parts.sort().join(''), 'hex');
 }
 
 /**
@@ -33,6 +31,6 @@ export function signatureMatches(received: unknown, expected: string): boolean {
  */
 export function secretMatches(given: unknown, secret: string): boolean {
   if (typeof given !== 'string') return false;
-  const hash = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(hash(given), hash(secret));
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  return timingSafeEqual(digest(given), digest(secret));
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Store } from './store.ts';
 import { keyQueue } from './stores/key-queue.ts';
 
@@ -32,7 +32,7 @@ export class Users {
 
   /** The store key of a user's record. */
   keyOf(openid: string): string {
-    return `user:${createHash('sha256').update(openid).digest('hex')}`;
+    return `user:${hash('sha256', openid, 'hex')}`;
   }
 
   async get(openid: string): Promise<UserRecord | undefined> {

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Plugin } from '../core/bot.ts';
 import type { Context } from '../core/context.ts';
@@ -74,7 +74,7 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
     middleware(ctx, next) {
       // Hashed for the shared store, which must hold no OpenID; this process's memory may.
       const id = dedupeKeyOf(ctx.event);
-      const key = store ? `dedupe:${createHash('sha256').update(id).digest('base64url')}` : id;
+      const key = store ? `dedupe:${hash('sha256', id, 'base64url')}` : id;
       const known = recent.get(key);
       if (known) return replay(ctx, known);
       const first = running.get(key);
