@@ -1,7 +1,8 @@
 // The official sample from WeChat's docs, copied from shared/vectors so a clone alone can run it.
 import test from 'ava';
+import fc from 'fast-check';
 import { readFileSync } from 'node:fs';
-import { aesKeyFrom, CryptoError, WechatCrypto } from '../core/crypto.ts';
+import { aesKeyFrom, CryptoError, isBase64, WechatCrypto } from '../core/crypto.ts';
 import { sign, signatureMatches } from '../core/signature.ts';
 
 interface Vectors {
@@ -85,4 +86,13 @@ test('signatures compare in constant time and only as strings', (t) => {
   t.false(signatureMatches(good.slice(1), good));
   t.false(signatureMatches([good], good));
   t.false(signatureMatches(undefined, good));
+});
+
+test('Encrypt is accepted exactly when it is strict base64', (t) => {
+  const strict = /^[A-Za-z0-9+/]+={0,2}$/;
+  const unit = fc.constantFrom('A', 'z', '0', '+', '/', '=', '-', '_', ' ', '\n', '中', '.');
+  fc.assert(
+    fc.property(fc.string({ unit, maxLength: 12 }), (text) => t.is(isBase64(text), strict.test(text), JSON.stringify(text))),
+    { numRuns: 5000 },
+  );
 });
