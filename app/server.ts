@@ -73,7 +73,10 @@ export async function createApp(options: AppOptions) {
       ...defaultPlugins(config, { ...options.plugins, ...(scenes ? { scenes } : {}) }),
       ...(sync ? [sync] : []),
     ],
-    decorate: (ctx) => Object.assign(ctx, { logins, invites }),
+    decorate: (ctx) => {
+      ctx.logins = logins;
+      ctx.invites = invites;
+    },
   });
   await bot.init();
 

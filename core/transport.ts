@@ -207,7 +207,7 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
     if (reply) {
       try {
         const xml = renderReply(reply, { user: event.from, account: event.to, createTime: Math.floor(Date.now() / 1000) });
-        koa.type = 'text/xml';
+        koa.set('Content-Type', 'text/xml; charset=utf-8');
         // As bytes: Node would otherwise join the headers to a Chinese reply and encode the whole
         // as UTF-16 to UTF-8, a slower path than encoding the reply alone.
         koa.body = Buffer.from(keyIndex === undefined ? xml : seal(xml, keyIndex));

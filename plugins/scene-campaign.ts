@@ -62,15 +62,15 @@ export async function campaignStats(store: Store, campaign: string): Promise<Cam
 export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<BotContext> {
   let store: Store | undefined;
   // A metric's total and its hourly bucket, for every metric of the push, in one store operation.
-  const count = async (ctx: BotContext, campaign: string, ...metrics: (keyof CampaignStats)[]) => {
+  const count = (ctx: BotContext, campaign: string, ...metrics: (keyof CampaignStats)[]): Promise<void> => {
     const hour = Math.floor(Date.now() / HOUR);
     const counters = metrics.flatMap((metric) => [
       { key: counterKey(campaign, metric) },
       { key: bucketKey(campaign, metric, hour), ttlMs: 31 * 24 * HOUR },
     ]);
-    await store
-      ?.incrementAll(counters)
-      .catch((error: unknown) => ctx.log.error({ err: error, campaign, metrics }, 'campaign counters not saved'));
+    return (store?.incrementAll(counters) ?? Promise.resolve()).catch((error: unknown) =>
+      ctx.log.error({ err: error, campaign, metrics }, 'campaign counters not saved'),
+    );
   };
   return {
     name: 'scene-campaign',

@@ -38,6 +38,7 @@ for (const mode of ['plaintext', 'safe'] as const) {
     const user = openid();
     const response = await send(server, eventFields(user, 'subscribe', { EventKey: 'qrscene_poster', Ticket: 'TK' }));
     t.is(response.status, 200);
+    t.is(response.headers.get('content-type'), 'text/xml; charset=utf-8');
     t.like(await readReply(response), { ToUserName: user, FromUserName: ACCOUNT, MsgType: 'text', Content: 'poster welcome' });
   });
 
