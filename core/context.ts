@@ -31,8 +31,9 @@ export interface Context<E extends WechatEvent = WechatEvent> {
 }
 
 /**
- * Builds the context of one push. A class, not an object of closures: a push makes one object and
- * no functions. The logger is made on first use, since most pushes log nothing.
+ * Builds the context of one push. A class rather than an object of closures (under tsx each named
+ * closure is renamed as it is made); its methods are bound, so `const { reply } = ctx` works. The
+ * logger is made on first use, since most pushes log nothing.
  */
 export function createContext<E extends WechatEvent>(event: E, log: Logger, users: Users, api: WechatApi | undefined): Context<E> {
   return new PushContext(event, log, users, api);
@@ -51,6 +52,7 @@ class PushContext<E extends WechatEvent> implements Context<E> {
     readonly api: WechatApi | undefined,
   ) {
     this.user = new BoundUser(users, event.from);
+    this.reply = this.reply.bind(this);
   }
 
   get log(): Logger {
@@ -74,7 +76,10 @@ class BoundUser implements UserHandle {
   constructor(
     private readonly users: Users,
     private readonly openid: string,
-  ) {}
+  ) {
+    this.get = this.get.bind(this);
+    this.update = this.update.bind(this);
+  }
 
   get(): Promise<UserRecord | undefined> {
     return this.users.get(this.openid);

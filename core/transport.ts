@@ -189,7 +189,10 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
         if (!reply || reply === sent.reply || ctx.duplicate) return;
         const late = deliverLate(ctx, reply);
         inFlight.add(late);
-        void late.then(() => inFlight.delete(late));
+        void late.then(
+          () => inFlight.delete(late),
+          () => inFlight.delete(late),
+        );
       });
     });
   }
@@ -250,7 +253,9 @@ const REPEATED = Symbol('repeated');
  */
 export function params<K extends string>(querystring: string, ...names: K[]): Record<K, string | undefined> {
   const found: Record<string, string | typeof REPEATED | undefined> = {};
-  for (const pair of querystring.split('&')) {
+  // As URLSearchParams does: one leading `?` (of a URL ending in `??…`) is not part of the first name.
+  const query = querystring.startsWith('?') ? querystring.slice(1) : querystring;
+  for (const pair of query.split('&')) {
     const eq = pair.indexOf('=');
     const name = decode(eq < 0 ? pair : pair.slice(0, eq));
     if (!(names as string[]).includes(name)) continue;

@@ -26,6 +26,19 @@ test('plugins run in order, onion style', async (t) => {
   t.deepEqual(seen, ['a in', 'b in', 'b out', 'a out']);
 });
 
+test('reply and the user handle work when taken off the context', async (t) => {
+  const { bot } = await bare([
+    {
+      name: 'destructuring',
+      async middleware({ reply, user: { get, update } }) {
+        await update({ seen: true });
+        reply(`seen: ${String((await get())?.seen)}`);
+      },
+    },
+  ]);
+  t.like(await bot.handle(event('text', { text: 'x', msgId: '7' })), { type: 'text', content: 'seen: true' });
+});
+
 test('a throwing plugin is logged with the event, and the rest of the chain still answers', async (t) => {
   const { bot, log } = await bare([
     { name: 'broken', middleware: () => Promise.reject(new Error('boom')) },

@@ -131,6 +131,22 @@ redisTest(test, 'redis: an unreachable server at start is a clear error, with no
   });
 });
 
+redisTest(test, 'redis: incrementAll changes no counter when one of them cannot be read', async (t) => {
+  const { url } = await startRedis(t);
+  const store = await openStore(url, { log: memoryLogger().log });
+  await store.incrementAll([{ key: 'a', by: 5 }, { key: 'b' }]);
+  // Break b underneath the store, as a stray write by another program would.
+  const { createClient } = await import('@keyv/redis');
+  const raw = createClient({ url });
+  await raw.connect();
+  const [fullB] = (await raw.keys('*')).filter((key) => key.endsWith('b'));
+  await raw.set(fullB!, 'not JSON');
+  await raw.quit();
+  await t.throwsAsync(store.incrementAll([{ key: 'a' }, { key: 'b' }]));
+  t.is(await store.get('a'), 5, 'a was left as it was');
+  await store.close();
+});
+
 redisTest(test, 'redis: two bots share a server without sharing keys', async (t) => {
   const { url } = await startRedis(t);
   const a = await openStore(url, { log: memoryLogger().log, namespace: 'botA' });

@@ -3,22 +3,32 @@ import type { Logger } from '../log.ts';
 import { StoreConfigError, throttledErrorLog, type Counter, type Store } from '../store.ts';
 
 // Adds to each counter inside its Keyv-shaped JSON record, atomically (Lua runs alone in Redis):
-// KEYS are the counters, ARGV a `by` and a ttl (0: none) for each. Returns the new values.
+// KEYS are the counters, ARGV a `by` and a whole-millisecond ttl (0: none) for each. Every counter
+// is read before any is written, so one that cannot be read leaves them all as they were (Redis
+// does not undo a script's writes). Returns the new values.
 const INCREMENT = `
 local values = {}
+local existed = {}
 for i, key in ipairs(KEYS) do
-  local value = tonumber(ARGV[2 * i - 1])
-  local ttl = tonumber(ARGV[2 * i])
   local current = redis.call('GET', key)
+  local value = tonumber(ARGV[2 * i - 1])
   if current then
-    value = value + (tonumber(cjson.decode(current).value) or 0)
-    redis.call('SET', key, cjson.encode({ value = value }), 'KEEPTTL')
-  elseif ttl > 0 then
-    redis.call('SET', key, cjson.encode({ value = value }), 'PX', ttl)
-  else
-    redis.call('SET', key, cjson.encode({ value = value }))
+    local ok, record = pcall(cjson.decode, current)
+    if not ok or type(record) ~= 'table' then return redis.error_reply('counter ' .. key .. ' does not hold a counter') end
+    value = value + (tonumber(record.value) or 0)
   end
   values[i] = value
+  existed[i] = current ~= false
+end
+for i, key in ipairs(KEYS) do
+  local ttl = tonumber(ARGV[2 * i])
+  if existed[i] then
+    redis.call('SET', key, cjson.encode({ value = values[i] }), 'KEEPTTL')
+  elseif ttl > 0 then
+    redis.call('SET', key, cjson.encode({ value = values[i] }), 'PX', ttl)
+  else
+    redis.call('SET', key, cjson.encode({ value = values[i] }))
+  end
 end
 return values`;
 
@@ -59,7 +69,7 @@ export async function redisStore(url: string, options: { namespace: string; log:
   const increment = async (counters: readonly Counter[]): Promise<number[]> => {
     const values = await client.eval(INCREMENT, {
       keys: counters.map(({ key }) => full(key)),
-      arguments: counters.flatMap(({ by = 1, ttlMs }) => [String(by), String(ttlMs ?? 0)]),
+      arguments: counters.flatMap(({ by = 1, ttlMs }) => [String(by), String(Math.max(0, Math.trunc(ttlMs ?? 0)))]),
     });
     return (values as unknown[]).map(Number);
   };
