@@ -117,7 +117,7 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
       try {
         const opened = crypto!.decrypt(encrypt);
         keyIndex = opened.keyIndex;
-        xml = parseFlat(opened.xml) ?? (await parse(opened.xml));
+        xml = await parse(opened.xml);
       } catch (error) {
         if (error instanceof CryptoError) throw new HttpError(400, `cannot decrypt: ${error.message}`);
         throw error;
@@ -135,8 +135,7 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
   }
 
   async function readXml(koa: KoaContext): Promise<XmlObject> {
-    const text = await readText(koa);
-    return parseFlat(text) ?? parse(text);
+    return parse(await readText(koa));
   }
 
   async function readText(koa: KoaContext): Promise<string> {
@@ -157,13 +156,15 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
     return text;
   }
 
-  async function parse(text: string): Promise<XmlObject> {
-    try {
-      return await parseFull(text);
-    } catch (error) {
-      if (error instanceof XmlError) throw new HttpError(400, error.message);
-      throw error;
-    }
+  // The flat shape of nearly every push is read at once, without a promise; any other body goes
+  // through xml2js, and one that is not the XML WeChat sends is answered 400.
+  function parse(text: string): XmlObject | Promise<XmlObject> {
+    return (
+      parseFlat(text) ??
+      parseFull(text).catch((error: unknown) => {
+        throw error instanceof XmlError ? new HttpError(400, error.message) : error;
+      })
+    );
   }
 
   // The answer leaves by the deadline with whatever reply is set by then; the chain goes on,
