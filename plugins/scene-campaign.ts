@@ -2,7 +2,7 @@ import type { Plugin } from '../core/bot.ts';
 import type { BotContext, ResolvedConfig } from '../core/config.ts';
 import { answer, type ContextOf } from '../core/filters.ts';
 import type { Scenes } from '../core/scenes.ts';
-import type { Store } from '../core/store.ts';
+import type { Counter, Store } from '../core/store.ts';
 
 /** A campaign's counters. Anonymous: they survive the purge of the users they count. */
 export interface CampaignStats {
@@ -52,6 +52,36 @@ export async function campaignStats(store: Store, campaign: string): Promise<Cam
   return { scans: values[0] ?? 0, follows: values[1] ?? 0, unfollows: values[2] ?? 0 };
 }
 
+// The metrics each kind of push moves.
+const MOVES = { follow: ['scans', 'follows'], scan: ['scans'], unfollow: ['unfollows'] } as const;
+type Push = keyof typeof MOVES;
+
+// The counters a push moves, made once per campaign and hour rather than once per push: every push
+// of that hour moves the same keys, and a key string used again is not hashed again by the store.
+class CampaignCounters {
+  #hour = -1;
+  #made = new Map<string, Record<Push, readonly Counter[]>>();
+
+  of(campaign: string, push: Push): readonly Counter[] {
+    const hour = Math.floor(Date.now() / HOUR);
+    if (hour !== this.#hour) {
+      this.#hour = hour;
+      this.#made.clear();
+    }
+    let made = this.#made.get(campaign);
+    if (!made) {
+      const make = (metrics: readonly (keyof CampaignStats)[]) =>
+        metrics.flatMap((metric) => [
+          { key: counterKey(campaign, metric) },
+          { key: bucketKey(campaign, metric, hour), ttlMs: 31 * 24 * HOUR },
+        ]);
+      made = { follow: make(MOVES.follow), scan: make(MOVES.scan), unfollow: make(MOVES.unfollow) };
+      this.#made.set(campaign, made);
+    }
+    return made[push];
+  }
+}
+
 /**
  * Finds the campaign of a scanned code (subscribe with qrscene_, or SCAN), records who it
  * brought, counts, and answers a follower's scan with the campaign's `scan` reply.
@@ -61,17 +91,12 @@ export async function campaignStats(store: Store, campaign: string): Promise<Cam
  */
 export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<BotContext> {
   let store: Store | undefined;
+  const counters = new CampaignCounters();
   // A metric's total and its hourly bucket, for every metric of the push, in one store operation.
-  const count = (ctx: BotContext, campaign: string, ...metrics: (keyof CampaignStats)[]): Promise<void> => {
-    const hour = Math.floor(Date.now() / HOUR);
-    const counters = metrics.flatMap((metric) => [
-      { key: counterKey(campaign, metric) },
-      { key: bucketKey(campaign, metric, hour), ttlMs: 31 * 24 * HOUR },
-    ]);
-    return (store?.incrementAll(counters) ?? Promise.resolve()).catch((error: unknown) =>
-      ctx.log.error({ err: error, campaign, metrics }, 'campaign counters not saved'),
+  const count = (ctx: BotContext, campaign: string, push: Push): Promise<void> =>
+    (store?.incrementAll(counters.of(campaign, push)) ?? Promise.resolve()).catch((error: unknown) =>
+      ctx.log.error({ err: error, campaign, metrics: MOVES[push] }, 'campaign counters not saved'),
     );
-  };
   return {
     name: 'scene-campaign',
     init(bot) {
@@ -81,7 +106,7 @@ export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<B
       const event = ctx.event;
       if (event.type === 'unsubscribe') {
         const brought = (await ctx.user.get())?.campaign;
-        if (brought && config.campaigns.has(brought)) await count(ctx, brought, 'unfollows');
+        if (brought && config.campaigns.has(brought)) await count(ctx, brought, 'unfollow');
         await scenes?.unfollowed(ctx);
         return next();
       }
@@ -98,9 +123,9 @@ export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<B
       const newFollower = event.type === 'subscribe';
       ctx.campaign = { name, newFollower };
       if (newFollower) {
-        await Promise.all([count(ctx, name, 'scans', 'follows'), ctx.user.update({ campaign: name, followedAt: event.createTime })]);
+        await Promise.all([count(ctx, name, 'follow'), ctx.user.update({ campaign: name, followedAt: event.createTime })]);
       } else {
-        await count(ctx, name, 'scans');
+        await count(ctx, name, 'scan');
         const reply = config.campaigns.get(name)?.scan;
         if (reply !== undefined) await answer(ctx as ContextOf<'scan', BotContext>, reply);
       }

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { campaignStats } from '../plugins/scene-campaign.ts';
+import { campaignSeries, campaignStats } from '../plugins/scene-campaign.ts';
 import { event, makeBot, testConfig } from './_helpers.ts';
 
 test('a follow through a campaign code gets its welcome, is attributed and counted', async (t) => {
@@ -48,4 +48,24 @@ test('concurrent follows through one campaign count exactly', async (t) => {
   const { bot, store } = await makeBot(t);
   await Promise.all(Array.from({ length: 200 }, () => bot.handle(event('subscribe', { scene: 'poster' }))));
   t.deepEqual(await campaignStats(store, 'poster'), { scans: 200, follows: 200, unfollows: 0 });
+});
+
+// Serial: it moves the clock for the whole process.
+test.serial('pushes land in the hourly bucket of the hour they arrive in, also after the hour turns', async (t) => {
+  const realNow = Date.now;
+  t.teardown(() => (Date.now = realNow));
+  const hour = 3600_000;
+  const start = Math.floor(realNow() / hour) * hour;
+  const { bot, store } = await makeBot(t);
+  Date.now = () => start + 10 * 60_000;
+  await bot.handle(event('subscribe', { from: 'oFirstHour', scene: 'poster' }));
+  Date.now = () => start + hour + 5 * 60_000;
+  await bot.handle(event('scan', { from: 'oFirstHour', scene: 'poster' }));
+  await bot.handle(event('subscribe', { from: 'oSecondHour', scene: 'poster' }));
+  t.deepEqual(await campaignSeries(store, 'poster', 3), {
+    hours: [start - hour, start, start + hour],
+    scans: [0, 1, 2],
+    follows: [0, 1, 1],
+    unfollows: [0, 0, 0],
+  });
 });
