@@ -7,6 +7,10 @@ import type { Store } from './store.ts';
 import { Users } from './users.ts';
 
 const DONE = Promise.resolve();
+const nothing = () => undefined;
+
+// Whether a middleware called next(), and the promise that call returned.
+type Step = { called: Promise<void> | undefined };
 
 /** A plugin's middleware: the onion model of Koa. Call `next()` to run the rest of the chain. */
 export type Middleware<C extends Context = Context> = (ctx: C, next: () => Promise<void>) => unknown;
@@ -142,7 +146,7 @@ export class Bot<C extends Context = Context> {
   #dispatch(chain: readonly Plugin<C>[], index: number, ctx: C): Promise<void> {
     const plugin = chain[index];
     if (!plugin) return DONE;
-    const step = { called: false };
+    const step: Step = { called: undefined };
     const next = this.#nextOf(chain, index, ctx, step);
     let result: unknown;
     try {
@@ -152,22 +156,21 @@ export class Bot<C extends Context = Context> {
       return step.called ? DONE : next();
     }
     if (typeof (result as PromiseLike<unknown> | undefined)?.then !== 'function') return DONE;
-    return Promise.resolve(result).then(
-      () => undefined,
-      (error: unknown) => {
-        this.#report(error, plugin, ctx);
-        return step.called ? undefined : next();
-      },
-    );
+    // A plugin that passes the push on returns the rest of the chain's promise, which reports its
+    // own errors and never rejects: there is nothing of this plugin's left to catch.
+    if (result === step.called) return result as Promise<void>;
+    return Promise.resolve(result).then(nothing, (error: unknown) => {
+      this.#report(error, plugin, ctx);
+      return step.called ? undefined : next();
+    });
   }
 
   // Made here rather than as a named closure in #dispatch: under tsx, every named closure costs a
   // call that renames it, and this one is made for every plugin of every push.
-  #nextOf(chain: readonly Plugin<C>[], index: number, ctx: C, step: { called: boolean }): () => Promise<void> {
+  #nextOf(chain: readonly Plugin<C>[], index: number, ctx: C, step: Step): () => Promise<void> {
     return () => {
       if (step.called) return Promise.reject(new Error('next() called multiple times'));
-      step.called = true;
-      return this.#dispatch(chain, index + 1, ctx);
+      return (step.called = this.#dispatch(chain, index + 1, ctx));
     };
   }
 

@@ -102,19 +102,12 @@ export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<B
     init(bot) {
       store = bot.store;
     },
-    async middleware(ctx, next) {
+    // Not async itself: a push it does not concern passes on without a promise of its own.
+    middleware(ctx, next) {
       const event = ctx.event;
-      if (event.type === 'unsubscribe') {
-        const brought = (await ctx.user.get())?.campaign;
-        if (brought && config.campaigns.has(brought)) await count(ctx, brought, 'unfollow');
-        await scenes?.unfollowed(ctx);
-        return next();
-      }
+      if (event.type === 'unsubscribe') return unfollowed(ctx).then(next);
       if ((event.type !== 'subscribe' && event.type !== 'scan') || event.scene === undefined) return next();
-      if (scenes?.isDynamic(event.scene)) {
-        await routeDynamic(ctx, scenes, event.scene, event.type === 'subscribe');
-        return next();
-      }
+      if (scenes?.isDynamic(event.scene)) return routeDynamic(ctx, scenes, event.scene, event.type === 'subscribe').then(next);
       const name = config.scenes.get(event.scene);
       if (!name) {
         ctx.log.info({ scene: event.scene }, 'scan of a code no campaign declares');
@@ -123,15 +116,23 @@ export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<B
       const newFollower = event.type === 'subscribe';
       ctx.campaign = { name, newFollower };
       if (newFollower) {
-        await Promise.all([count(ctx, name, 'follow'), ctx.user.update({ campaign: name, followedAt: event.createTime })]);
-      } else {
-        await count(ctx, name, 'scan');
-        const reply = config.campaigns.get(name)?.scan;
-        if (reply !== undefined) await answer(ctx as ContextOf<'scan', BotContext>, reply);
+        return Promise.all([count(ctx, name, 'follow'), ctx.user.update({ campaign: name, followedAt: event.createTime })]).then(next);
       }
-      return next();
+      return scanned(ctx as ContextOf<'scan', BotContext>, name).then(next);
     },
   };
+
+  async function unfollowed(ctx: BotContext): Promise<void> {
+    const brought = (await ctx.user.get())?.campaign;
+    if (brought && config.campaigns.has(brought)) await count(ctx, brought, 'unfollow');
+    await scenes?.unfollowed(ctx);
+  }
+
+  async function scanned(ctx: ContextOf<'scan', BotContext>, name: string): Promise<void> {
+    await count(ctx, name, 'scan');
+    const reply = config.campaigns.get(name)?.scan;
+    if (reply !== undefined) await answer(ctx, reply);
+  }
 }
 
 // A code made at run time: its kind's handler answers, with the data the scene was bound to.
