@@ -82,16 +82,15 @@ export async function createApp(options: AppOptions) {
 
   const app = new Koa();
   // One error path: anything unexpected is logged and answered without a stack trace.
-  app.use(async (koa, next) => {
-    try {
-      await next();
-    } catch (error) {
+  // (Koa's next() returns a promise even when the middleware after it throws.)
+  app.use((koa, next) =>
+    next().catch((error: unknown) => {
       log.error({ err: error, path: koa.path }, 'request failed');
       koa.status = 500;
       koa.type = 'text/plain';
       koa.body = 'internal error';
-    }
-  });
+    }),
+  );
   const onLateReply = options.onLateReply ?? (api ? lateReplySender(api) : undefined);
   const transport = wechatRouter(bot, {
     token: settings.token,

@@ -83,20 +83,22 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
         return first.then((done) => done && replay(ctx, done));
       }
       // Registered before anything is awaited, so a retry arriving meanwhile waits for this run.
-      const run = store ? runShared(ctx, store, key, next) : next().then(() => ({ reply: ctx.response ?? null }));
+      // Neither way of running rejects (the chain reports its own errors), so `running` never
+      // keeps a key.
+      const run = store
+        ? runShared(ctx, store, key, next).then((done) => remember(key, done))
+        : next().then(() => remember(key, { reply: ctx.response ?? null }));
       running.set(key, run);
-      return run.then(
-        (done) => {
-          if (done) recent.set(key, done);
-          running.delete(key);
-        },
-        (error: unknown) => {
-          running.delete(key);
-          throw error;
-        },
-      );
+      return run;
     },
   };
+
+  // The run is over: a retry finds its reply in `recent` from now on (none if the run gave up).
+  function remember(key: string, done: Done | undefined): Done | undefined {
+    if (done) recent.set(key, done);
+    running.delete(key);
+    return done;
+  }
 
   function replay(ctx: Context, done: Done): void {
     ctx.duplicate = true;

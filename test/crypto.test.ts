@@ -1,6 +1,7 @@
 // The official sample from WeChat's docs, copied from shared/vectors so a clone alone can run it.
 import test from 'ava';
 import fc from 'fast-check';
+import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { aesKeyFrom, CryptoError, isBase64, WechatCrypto } from '../core/crypto.ts';
 import { sign, signatureMatches } from '../core/signature.ts';
@@ -93,6 +94,18 @@ test('Encrypt is accepted exactly when it is strict base64', (t) => {
   const unit = fc.constantFrom('A', 'z', '0', '+', '/', '=', '-', '_', ' ', '\n', '中', '.');
   fc.assert(
     fc.property(fc.string({ unit, maxLength: 12 }), (text) => t.is(isBase64(text), strict.test(text), JSON.stringify(text))),
+    { numRuns: 5000 },
+  );
+});
+
+test('sign orders its parts as sort() does, whatever they hold', (t) => {
+  const unit = fc.constantFrom('a', 'b', 'A', '0', '9', '_', '中', '\u{1F600}', '');
+  const part = fc.string({ unit, maxLength: 4 });
+  fc.assert(
+    fc.property(fc.array(part, { minLength: 1, maxLength: 5 }), (parts) => {
+      const expected = hash('sha1', [...parts].sort().join(''), 'hex');
+      t.is(sign(...parts), expected, JSON.stringify(parts));
+    }),
     { numRuns: 5000 },
   );
 });

@@ -184,3 +184,19 @@ test('the SQLite file unwritable mid-run: pushes are still answered in time, the
     'the first and the last follow were saved; the one in between was logged as lost',
   );
 });
+
+test('a request that fails unexpectedly gets a plain 500 without details, is logged, and the bot goes on', async (t) => {
+  const store = await openStore('memory://', { log: memoryLogger().log });
+  t.teardown(() => store.close());
+  const get = store.get;
+  // The QR route reads its code from the store; here that read breaks as a bug would.
+  store.get = (key) => (key.startsWith('qr:') ? Promise.reject(new TypeError('store bug: secret detail')) : get(key));
+  const server = await startServer(t, { store });
+  const response = await fetch(server.url.replace('/wechat', '/qr/poster.png'));
+  t.is(response.status, 500);
+  t.is(await response.text(), 'internal error');
+  t.regex(server.log.text(), /request failed.*store bug|store bug.*request failed/s);
+  t.like(await readReply(await server.push(eventFields(openid(), 'subscribe', { EventKey: 'qrscene_poster' }))), {
+    Content: 'poster welcome',
+  });
+});
