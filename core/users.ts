@@ -14,8 +14,8 @@ export interface UserRecord {
 }
 
 /**
- * The one home of personal data: a record per user under a hashed key, so the store never holds
- * an OpenID in clear and unsubscribe deletes everything in one step.
+ * The one home of personal data: a record per user under one key (a hash of the OpenID in a store
+ * that persists), so unsubscribe deletes everything in one step.
  * @example
  * const users = new Users(store)
  * await users.update(openid, { campaign: 'spring' })
@@ -30,9 +30,12 @@ export class Users {
     this.#store = store;
   }
 
-  /** The store key of a user's record. */
+  /**
+   * The store key of a user's record. A store that persists (SQLite, Redis) holds no OpenID in
+   * clear; a memory store is this process's memory, which holds the OpenID of each push anyway.
+   */
   keyOf(openid: string): string {
-    return `user:${hash('sha256', openid, 'hex')}`;
+    return this.#store.local ? `user:${openid}` : `user:${hash('sha256', openid, 'hex')}`;
   }
 
   async get(openid: string): Promise<UserRecord | undefined> {

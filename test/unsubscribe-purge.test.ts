@@ -62,3 +62,19 @@ test('after unsubscribe, the SQLite files hold nothing containing the OpenID', a
   t.false(after.includes(from));
   t.false(after.includes(Buffer.from(from).toString('base64').slice(0, 20)));
 });
+
+test('while a user follows, the SQLite files hold the OpenID nowhere: records are keyed by its hash', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'bot-keys-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const store = await openStore(`sqlite://${join(dir, 'bot.sqlite')}`, { log: memoryLogger().log });
+  const from = 'oSQLiteKeyCheck0123456789ab';
+  const { bot } = await makeBot(t, testConfig(), store);
+  await bot.handle(event('subscribe', { from, scene: 'poster' }));
+  t.like(await bot.users.get(from), { campaign: 'poster' });
+  await store.close();
+  const files = readdirSync(dir)
+    .map((f) => readFileSync(join(dir, f)).toString('latin1'))
+    .join('');
+  t.true(files.includes('poster'), 'the check sees the record');
+  t.false(files.includes(from));
+});
