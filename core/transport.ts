@@ -67,21 +67,26 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
 
   const middleware: Middleware = (koa, next) => (isCallback(koa.path) ? handle(koa) : next());
 
-  async function handle(koa: KoaContext): Promise<void> {
+  function handle(koa: KoaContext): Promise<void> | void {
+    if (koa.method === 'POST') return handlePush(koa).catch((error: unknown) => refuse(koa, error));
     try {
-      if (koa.method === 'GET' || koa.method === 'HEAD') return verifyUrl(koa);
-      if (koa.method !== 'POST') {
+      if (koa.method !== 'GET' && koa.method !== 'HEAD') {
         koa.set('Allow', 'GET, HEAD, POST');
         throw new HttpError(405, 'method not allowed');
       }
-      await handlePush(koa);
+      verifyUrl(koa);
     } catch (error) {
-      if (!(error instanceof HttpError)) throw error;
-      log.warn({ status: error.status, reason: error.message, method: koa.method }, 'callback refused');
-      koa.status = error.status;
-      koa.type = 'text/plain';
-      koa.body = error.message;
+      refuse(koa, error);
     }
+  }
+
+  // A request we refuse is answered with why; anything else is the app's to answer (500).
+  function refuse(koa: KoaContext, error: unknown): void {
+    if (!(error instanceof HttpError)) throw error;
+    log.warn({ status: error.status, reason: error.message, method: koa.method }, 'callback refused');
+    koa.status = error.status;
+    koa.type = 'text/plain';
+    koa.body = error.message;
   }
 
   function verifyUrl(koa: KoaContext): void {
@@ -100,7 +105,7 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
     const signed = signatureMatches(q.signature, sign(token, timestamp, nonce));
     // In safe mode msg_signature covers the body; signature, sent too, must hold when present.
     if ((!encrypted || q.signature !== undefined || !crypto) && !signed) throw new HttpError(401, 'bad signature');
-    let xml = await readXml(koa);
+    let xml = await parse(await readText(koa));
     // Compatible mode switched on in the console before WECHAT_AES_KEY was set: the body still
     // carries the plain fields, so answer in plaintext rather than refuse every push.
     const safe = encrypted && (crypto !== undefined || typeof xml.MsgType !== 'string');
@@ -134,26 +139,8 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
     respond(koa, event, reply, safe ? keyIndex : undefined);
   }
 
-  async function readXml(koa: KoaContext): Promise<XmlObject> {
-    return parse(await readText(koa));
-  }
-
-  async function readText(koa: KoaContext): Promise<string> {
-    let raw: Buffer;
-    try {
-      raw = await getRawBody(koa.req, { limit: bodyLimit, length: koa.get('content-length') || undefined });
-    } catch (error) {
-      const type = (error as { type?: string }).type;
-      if (type === 'entity.too.large') throw new HttpError(413, 'body too large');
-      throw new HttpError(400, 'body could not be read');
-    }
-    let text: string;
-    try {
-      text = UTF8.decode(raw);
-    } catch {
-      throw new HttpError(400, 'body is not UTF-8');
-    }
-    return text;
+  function readText(koa: KoaContext): Promise<string> {
+    return getRawBody(koa.req, { limit: bodyLimit, length: koa.get('content-length') || undefined }).then(utf8, unreadable);
   }
 
   // The flat shape of nearly every push is read at once, without a promise; any other body goes
@@ -244,6 +231,20 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
   }
 
   return { routes: () => middleware, drain };
+}
+
+function unreadable(error: unknown): never {
+  const type = (error as { type?: string }).type;
+  throw type === 'entity.too.large' ? new HttpError(413, 'body too large') : new HttpError(400, 'body could not be read');
+}
+
+// A body as text; one that is not UTF-8 is refused.
+function utf8(raw: Buffer): string {
+  try {
+    return UTF8.decode(raw);
+  } catch {
+    throw new HttpError(400, 'body is not UTF-8');
+  }
 }
 
 const REPEATED = Symbol('repeated');
