@@ -105,7 +105,8 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
     const signed = signatureMatches(q.signature, sign(token, timestamp, nonce));
     // In safe mode msg_signature covers the body; signature, sent too, must hold when present.
     if ((!encrypted || q.signature !== undefined || !crypto) && !signed) throw new HttpError(401, 'bad signature');
-    let xml = await parse(await readText(koa));
+    const parsed = parse(await readText(koa));
+    let xml = parsed instanceof Promise ? await parsed : parsed; // most bodies need no wait
     // Compatible mode switched on in the console before WECHAT_AES_KEY was set: the body still
     // carries the plain fields, so answer in plaintext rather than refuse every push.
     const safe = encrypted && (crypto !== undefined || typeof xml.MsgType !== 'string');
@@ -198,7 +199,8 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
     if (reply) {
       try {
         const xml = renderReply(reply, { user: event.from, account: event.to, createTime: Math.floor(Date.now() / 1000) });
-        koa.set('Content-Type', 'text/xml; charset=utf-8');
+        // On Node's response directly (as Koa allows for headers): Koa's set() makes four arrays.
+        koa.res.setHeader('Content-Type', 'text/xml; charset=utf-8');
         // As bytes: Node would otherwise join the headers to a Chinese reply and encode the whole
         // as UTF-16 to UTF-8, a slower path than encoding the reply alone.
         koa.body = Buffer.from(keyIndex === undefined ? xml : seal(xml, keyIndex));
