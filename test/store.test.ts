@@ -107,6 +107,20 @@ for (const [kind, open, runner] of kinds) {
     await store.close();
   });
 
+  define('increment counts on from a number set() wrote, keeping its expiry; set() overwrites a counter', async (t) => {
+    const store = await open(t);
+    await store.set('c', 10, 400);
+    t.is(await store.increment('c'), 11);
+    t.is(await store.get('c'), 11);
+    await store.increment('d', 4);
+    await store.set('d', 2);
+    t.is(await store.get('d'), 2);
+    t.is(await store.increment('d'), 3);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    t.deepEqual([await store.get('c'), await store.get('d')], [undefined, 3]);
+    await store.close();
+  });
+
   define('claim: exactly one of many concurrent callers wins, until the claim expires', async (t) => {
     const store = await open(t);
     const wins = await Promise.all(Array.from({ length: 20 }, (_, i) => store.claim('lock', { by: i }, 400)));

@@ -2,11 +2,22 @@ import { LRUCache } from 'lru-cache';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store.ts';
 
-type Kept = { json: string } | string | number | boolean;
+// An object, kept as JSON, so each read is a copy and a caller changing what it read cannot change
+// the store, as with the other stores.
+class Json {
+  constructor(readonly text: string) {}
+}
 
-// What the cache keeps of a value: see memoryStore.
+// A counter, changed in place: an increment is one cache lookup rather than a read and a write.
+class Count {
+  constructor(public value: number) {}
+}
+
+// Numbers, strings and booleans cannot be changed in place: they are kept as they are.
+type Kept = Json | Count | string | number | boolean;
+
 function keep(value: unknown): Kept {
-  return typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' ? value : { json: JSON.stringify(value) };
+  return typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' ? value : new Json(JSON.stringify(value));
 }
 
 /** Records a memory store keeps at most; the least recently used go first. */
@@ -20,27 +31,23 @@ export const MEMORY_STORE_MAX = 100_000;
  * memoryStore({ namespace: 'bot', log })
  */
 export function memoryStore(_options: { namespace: string; log: Logger }): Store {
-  // Objects are kept as JSON, so each read is a copy and a caller changing what it read cannot
-  // change the store, as with the other stores. Numbers, strings and booleans cannot be changed in
-  // place: they are kept as they are (counters are read and written on every push).
   const cache = new LRUCache<string, Kept>({ max: MEMORY_STORE_MAX });
   const read = <T>(key: string): T | undefined => {
     const kept = cache.get(key);
     // null reads back as missing, as from Keyv.
-    return ((typeof kept === 'object' ? JSON.parse(kept.json) : kept) ?? undefined) as T | undefined;
+    return ((kept instanceof Json ? JSON.parse(kept.text) : kept instanceof Count ? kept.value : kept) ?? undefined) as T | undefined;
   };
   // Setting undefined deletes, as JSON (and so the other stores) cannot hold it.
   const write = (key: string, value: unknown, ttlMs: number | undefined) =>
     value === undefined ? cache.delete(key) : cache.set(key, keep(value), { ttl: ttlMs && ttlMs > 0 ? ttlMs : 0 });
   const increment = (key: string, by: number, ttlMs: number | undefined): number => {
-    const current = read<number>(key);
-    if (current === undefined) {
-      write(key, by, ttlMs);
-      return by;
-    }
-    // A counter keeps the expiry it was made with.
-    cache.set(key, current + by, { noUpdateTTL: true });
-    return current + by;
+    const kept = cache.get(key);
+    if (kept instanceof Count) return (kept.value += by); // keeps the expiry it was made with
+    // A new counter, or a number set by set(): a Count from now on, with the same expiry.
+    const value = (typeof kept === 'number' ? kept : 0) + by;
+    if (kept === undefined) cache.set(key, new Count(value), { ttl: ttlMs && ttlMs > 0 ? ttlMs : 0 });
+    else cache.set(key, new Count(value), { noUpdateTTL: true });
+    return value;
   };
   return {
     local: true,
