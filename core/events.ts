@@ -205,8 +205,19 @@ function createTimeOf(xml: XmlObject): number {
 export function dedupeKeyOf(event: WechatEvent): string {
   const kind = event.type === 'unknown' ? `unknown:${event.msgType}/${event.event ?? ''}` : event.type;
   const fields: Record<string, unknown> = event.type === 'unknown' ? event.fields : event;
-  const id = [fields.msgId, fields.MsgId, fields.MsgID].find((v) => typeof v === 'string' && v !== '');
-  if (id) return `m:${event.from}|${kind}|${String(id)}`;
-  const detail = [fields.key, fields.scene, fields.url, fields.path, fields.EventKey].find((v) => typeof v === 'string') ?? '';
-  return `e:${event.from}|${event.createTime}|${kind}|${String(detail)}`;
+  const id = firstText(fields, ID_FIELDS, true);
+  if (id !== undefined) return `m:${event.from}|${kind}|${id}`;
+  return `e:${event.from}|${event.createTime}|${kind}|${firstText(fields, DETAIL_FIELDS, false) ?? ''}`;
+}
+
+const ID_FIELDS = ['msgId', 'MsgId', 'MsgID'];
+const DETAIL_FIELDS = ['key', 'scene', 'url', 'path', 'EventKey'];
+
+// The first of the named fields that holds text (text that is not empty, if asked).
+function firstText(fields: Record<string, unknown>, names: readonly string[], nonEmpty: boolean): string | undefined {
+  for (const name of names) {
+    const value = fields[name];
+    if (typeof value === 'string' && (value !== '' || !nonEmpty)) return value;
+  }
+  return undefined;
 }

@@ -201,4 +201,6 @@ test('dedupe keys: MsgId for messages; user, time, event and key for events', as
   t.is(dedupeKeyOf(a), 'm:oUser|text|42');
   t.not(dedupeKeyOf(b), dedupeKeyOf(c), 'two clicks in the same second are two pushes');
   t.is(dedupeKeyOf(b), dedupeKeyOf(await parse({ MsgType: 'event', Event: 'CLICK', EventKey: 'A' })));
+  t.is(dedupeKeyOf(await parse({ MsgType: 'event', Event: 'subscribe', EventKey: '' })), 'e:oUser|1700000000|subscribe|');
+  t.is(dedupeKeyOf(await parse({ MsgType: 'event', Event: 'TEMPLATESENDJOBFINISH', MsgID: '7', Status: 'success' })).slice(0, 2), 'm:');
 });
