@@ -178,8 +178,8 @@ const ANALYSIS = `## Where the time goes, and what we decided
 
 The peers parse the push and render a template; this framework also does, for every push, what
 they leave to the bot author: a dedupe record (so a retry never runs the chain twice), the
-attribution of the follower to the campaign in the user's record (a read and a write under a
-hashed key), and the campaign's counters (totals and hourly buckets, in one store operation); plus
+attribution of the follower to the campaign in the user's record (a read and a write), and the
+campaign's counters (totals and hourly buckets, in one store operation); plus
 the 5-second deadline around the chain and per-plugin error isolation. Each target is CPU-bound on
 its core, so the CPU column is the cost of one push; a quarter or so of it is the kernel's
 (reading the request and writing the answer on loopback). A microsecond saved in a target's own
@@ -212,6 +212,18 @@ the target under this load, and the same code driven in one process without sock
   the whole again.
 - Hashes are one call each (crypto.hash); a campaign follow's four counters are one store
   operation; the memory store keeps numbers as they are rather than as JSON.
+- The counters a push moves are made once per campaign and hour, not per push: a key string used
+  again is not joined and hashed again by the store's map. This one change cut the chain's cost
+  per push from 6.4 to 5.1 µs.
+- Allocation per push, found with V8's sampling heap profiler under this load:
+  - a plugin that passes a push on returns the rest of the chain's promise as it is, unwrapped;
+  - the transport, dedupe and the key queue make fewer promises and closures;
+  - the signature's three parts are sorted in place (\`sort()\` allocates a work array);
+  - the content type goes straight onto Node's response (Koa's \`set()\` makes four arrays);
+  - the memory store changes a counter in place, one cache lookup per increment.
+- The memory store keys a user's record by the OpenID, as dedupe's in-process cache does: it is
+  this process's memory, which holds the OpenID of each push anyway. SQLite and Redis still key it
+  by its SHA-256, which costs a hash per push.
 - Safe mode: the random bytes of a sealed reply come from a pool instead of two calls into OpenSSL,
   the plaintext is built in one buffer, and base64 is checked with one scan instead of an anchored
   regex (a tenth of its time).
@@ -223,7 +235,9 @@ Redis (several instances) or accept the lower ceiling on one machine.
 
 **What is left.** Most of what separates this framework from the floor (Koa 3, the table's first
 row) is the chain's store operations (dedupe, attribution, counters) and the memory they keep,
-which the peers leave to the bot author.`;
+which the peers leave to the bot author. Koa's own work per request is the largest part of the
+rest. Its finished-response listeners alone are about 7 % of the bytes allocated per push. We keep
+Koa: it is the framework's core.`;
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
