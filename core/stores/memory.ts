@@ -20,6 +20,11 @@ function keep(value: unknown): Kept {
   return typeof value === 'number' || typeof value === 'string' || typeof value === 'boolean' ? value : new Json(JSON.stringify(value));
 }
 
+// lru-cache's options for a record that lives ttlMs (0: until evicted).
+function lifetime(ttlMs: number | undefined): { ttl: number } {
+  return { ttl: ttlMs && ttlMs > 0 ? ttlMs : 0 };
+}
+
 /** Records a memory store keeps at most; the least recently used go first. */
 export const MEMORY_STORE_MAX = 100_000;
 
@@ -39,13 +44,13 @@ export function memoryStore(_options: { namespace: string; log: Logger }): Store
   };
   // Setting undefined deletes, as JSON (and so the other stores) cannot hold it.
   const write = (key: string, value: unknown, ttlMs: number | undefined) =>
-    value === undefined ? cache.delete(key) : cache.set(key, keep(value), { ttl: ttlMs && ttlMs > 0 ? ttlMs : 0 });
+    value === undefined ? cache.delete(key) : cache.set(key, keep(value), lifetime(ttlMs));
   const increment = (key: string, by: number, ttlMs: number | undefined): number => {
     const kept = cache.get(key);
     if (kept instanceof Count) return (kept.value += by); // keeps the expiry it was made with
     // A new counter, or a number set by set(): a Count from now on, with the same expiry.
     const value = (typeof kept === 'number' ? kept : 0) + by;
-    if (kept === undefined) cache.set(key, new Count(value), { ttl: ttlMs && ttlMs > 0 ? ttlMs : 0 });
+    if (kept === undefined) cache.set(key, new Count(value), lifetime(ttlMs));
     else cache.set(key, new Count(value), { noUpdateTTL: true });
     return value;
   };
