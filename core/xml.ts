@@ -12,9 +12,10 @@ export class XmlError extends Error {
   override name = 'XmlError';
 }
 
-// No DTD at all: WeChat never sends one, and refusing it outright closes XXE and entity expansion.
-const FORBIDDEN = /<!(DOCTYPE|ENTITY|ELEMENT|ATTLIST)/i;
 const MAX_DEPTH = 8; // WeChat's deepest push (SendPicsInfo/PicList/item/PicMd5Sum) is 5 below <xml>.
+// WeChat's longest lists (a mass send's articles, the pictures of SendPicsInfo) hold a few dozen
+// elements; xml2js costs about 3 µs an element, so a body of nothing but elements is cut short.
+const MAX_ELEMENTS = 10_000;
 
 // A parser per call: an xml2js Parser keeps state, and one left over from a failed parse must not leak.
 const OPTIONS = { explicitArray: false, explicitRoot: true, ignoreAttrs: true, trim: false, emptyTag: '' };
@@ -31,11 +32,7 @@ export async function parseXml(text: string): Promise<XmlObject> {
 
 /** {@link parseXml} without the fast path: every body through xml2js. */
 export async function parseFull(text: string): Promise<XmlObject> {
-  // What users type arrives in CDATA: only the markup around it may not declare anything. Most
-  // bodies have no `<!` but CDATA openings, and skip the stripping.
-  if (/<!(?!\[CDATA\[)/.test(text) && FORBIDDEN.test(text.replace(/<!\[CDATA\[[\s\S]*?\]\]>|<!--[\s\S]*?-->/g, ''))) {
-    throw new XmlError('DTD and entity declarations are not accepted');
-  }
+  screen(text);
   let doc: unknown;
   try {
     doc = await parseStringPromise(text, OPTIONS);
@@ -99,6 +96,66 @@ export function parseFlat(text: string): XmlObject | undefined {
 }
 
 const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/**
+ * One pass over the text before sax sees it. Every `<!` but a CDATA section or a comment is
+ * refused: WeChat never sends a DTD, and refusing one outright closes XXE and entity expansion; it
+ * also keeps sax out of its declaration state, which is quadratic on a long `<!…` without `>` (it
+ * upper-cases its whole buffer at every character). And nesting past MAX_DEPTH, or more than
+ * MAX_ELEMENTS elements, is refused before xml2js builds an object for each. A scan, not a regex, so a hostile body costs what a benign
+ * one does. It may undercount the depth of odd markup (a `/>` inside an attribute), never
+ * overcount it: tooDeep() checks the parsed tree as well.
+ */
+function screen(text: string): void {
+  let depth = 0;
+  let elements = 0;
+  let close = -1; // the first `>` after the current `<`, kept while the scan is before it (`<a<b<c>`)
+  for (let i = text.indexOf('<'); i >= 0; i = text.indexOf('<', i + 1)) {
+    const next = text.charCodeAt(i + 1);
+    if (text.startsWith('<![CDATA[', i)) i = text.indexOf(']]>', i + 9);
+    else if (text.startsWith('<!--', i)) i = text.indexOf('-->', i + 4);
+    else if (next === 33 /* ! */) throw new XmlError('DTD and entity declarations are not accepted');
+    else if (next === 63 /* ? */) i = text.indexOf('?>', i + 2);
+    else if (next === 47 /* / */) depth--;
+    else {
+      if (close < i) close = text.indexOf('>', i);
+      if (close < 0) return; // no tag ends: xml2js refuses the body
+      if (text.charCodeAt(close - 1) !== 47 /* / */ && ++depth > MAX_DEPTH + 1) throw new XmlError('XML is nested too deeply');
+      if (++elements > MAX_ELEMENTS) throw new XmlError('XML has too many elements');
+    }
+    if (i < 0) return; // the rest of the text is inside a section that never ends: xml2js refuses the body
+  }
+}
+
+/**
+ * The text of the `<Encrypt>` element of a safe-mode push, found by one scan that steps over CDATA
+ * sections and comments (in compatible mode a user's own text, in CDATA, may spell `<Encrypt>`).
+ * Nothing else of the body is read: msg_signature covers this value alone, and is checked before
+ * anything of an unauthenticated body is parsed. Undefined when there is no such element, or its
+ * text is neither one CDATA section nor plain text.
+ * @example
+ * encryptOf('<xml><ToUserName>gh</ToUserName><Encrypt><![CDATA[AbC=]]></Encrypt></xml>') // 'AbC='
+ */
+export function encryptOf(text: string): string | undefined {
+  for (let i = text.indexOf('<'); i >= 0; i = text.indexOf('<', i + 1)) {
+    if (text.startsWith('<![CDATA[', i)) i = text.indexOf(']]>', i + 9);
+    else if (text.startsWith('<!--', i)) i = text.indexOf('-->', i + 4);
+    else if (text.startsWith('<Encrypt>', i)) return elementText(text, i + 9, '</Encrypt>');
+    if (i < 0) return undefined;
+  }
+  return undefined;
+}
+
+// The text from `start` to the closing tag: one CDATA section, or plain text without markup.
+function elementText(text: string, start: number, closing: string): string | undefined {
+  if (text.startsWith('<![CDATA[', start)) {
+    const end = text.indexOf(']]>', start + 9);
+    return end >= 0 && text.startsWith(closing, end + 3) ? text.slice(start + 9, end) : undefined;
+  }
+  const end = text.indexOf('<', start);
+  const value = end >= 0 && text.startsWith(closing, end) ? text.slice(start, end) : undefined;
+  return value?.includes('&') ? undefined : value;
+}
 
 // XML's own white space: JavaScript's \s would also take U+00A0 and U+3000.
 function skipSpace(text: string, i: number): number {

@@ -1,7 +1,8 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { parseFlat, parseFull, parseXml, XmlError } from '../core/xml.ts';
+import { encryptOf, parseFlat, parseFull, parseXml, XmlError } from '../core/xml.ts';
 import { pushXml } from './bench/job.ts';
+import { benignBody, fill, hostileBodies, leastTime } from './_hostile-bodies.ts';
 
 // Pieces of documents around the edge of the fast path: what it takes, and what it must leave
 // to xml2js (nesting, references, comments, odd names and spaces, text outside the children).
@@ -88,4 +89,50 @@ test('bodies off the fast path are still read, or refused, by xml2js', async (t)
   await t.throwsAsync(parseXml('<xml><a>1</a></xml'), { instanceOf: XmlError });
   await t.throwsAsync(parseXml('<xml></xml>'), { instanceOf: XmlError });
   await t.throwsAsync(parseXml('<xml><!DOCTYPE x><a>1</a></xml>'), { instanceOf: XmlError });
+});
+
+test('every parse is linear: the worst bodies cost about what a benign one of the same size does', async (t) => {
+  const quietly = (text: string) => () => parseXml(text).catch(() => undefined);
+  const benign = await leastTime(quietly(benignBody));
+  for (const [name, body] of Object.entries(hostileBodies)) {
+    const ratio = (await leastTime(quietly(body))) / benign;
+    // Structure costs sax more per byte than text does (deep nesting about 10×); the quadratic
+    // paths this guards against were 400× and beyond.
+    t.log(`${name}: ${ratio.toFixed(1)}×`);
+    t.true(ratio < 20, `${name}: ${ratio.toFixed(1)}× a benign body`);
+  }
+});
+
+test('declarations are refused, but users may type them in CDATA', async (t) => {
+  for (const body of [
+    '<xml><!ELEMENT a ANY><a>1</a></xml>',
+    '<xml><!x><a>1</a></xml>',
+    '<xml><a>1</a><!--c--><!ATTLIST a b CDATA #IMPLIED></xml>',
+  ]) {
+    await t.throwsAsync(parseXml(body), { instanceOf: XmlError, message: /not accepted/ }, body);
+  }
+  t.deepEqual(await parseXml('<xml><!-- <!DOCTYPE --><Content><![CDATA[<!DOCTYPE x> <!ENTITY e>]]></Content><a>1</a></xml>'), {
+    Content: '<!DOCTYPE x> <!ENTITY e>',
+    a: '1',
+  });
+});
+
+test('encryptOf finds the Encrypt value by a scan, past a user text that spells one', (t) => {
+  t.is(encryptOf('<xml><ToUserName><![CDATA[gh]]></ToUserName><Encrypt><![CDATA[AbC=]]></Encrypt></xml>'), 'AbC=');
+  t.is(encryptOf('<xml><Encrypt>AbC=</Encrypt></xml>'), 'AbC=');
+  t.is(
+    encryptOf(
+      '<xml><Content><![CDATA[<Encrypt>fake</Encrypt>]]></Content><!-- <Encrypt>no</Encrypt> --><Encrypt><![CDATA[real]]></Encrypt></xml>',
+    ),
+    'real',
+  );
+  for (const body of [
+    '<xml></xml>',
+    '<xml><Encrypt>a<b/></Encrypt></xml>',
+    '<xml><Encrypt><![CDATA[a]]>b</Encrypt></xml>',
+    '<xml><Encrypt>a&amp;</Encrypt></xml>',
+    fill('<![CDATA['),
+  ]) {
+    t.is(encryptOf(body), undefined, body.slice(0, 60));
+  }
 });
