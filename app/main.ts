@@ -29,7 +29,7 @@ try {
     log.info(
       {
         port,
-        mode: settings.aesKeys.length > 0 ? 'safe (AES)' : 'plaintext',
+        mode: settings.mode,
         store: settings.store.split('://')[0],
         campaigns: runtime.config.campaigns.size,
       },

@@ -9,6 +9,7 @@ import { lateReplySender } from '../core/late-reply.ts';
 import type { Logger } from '../core/log.ts';
 import { qrPng, qrSvg } from '../core/qr-image.ts';
 import { readQrRecord } from '../core/qr-records.ts';
+import { replayGuard } from '../core/replay.ts';
 import type { NormalReply } from '../core/reply.ts';
 import type { Store } from '../core/store.ts';
 import { wechatRouter } from '../core/transport.ts';
@@ -29,7 +30,7 @@ import type { Settings } from './settings.ts';
 /** Options of {@link createApp}. */
 export interface AppOptions {
   settings: Pick<Settings, 'token' | 'appId' | 'aesKeys' | 'deadlineMs'> &
-    Partial<Pick<Settings, 'apiToken' | 'emulator' | 'consoleToken'>>;
+    Partial<Pick<Settings, 'apiToken' | 'emulator' | 'consoleToken' | 'mode' | 'maxSkewS'>>;
   /** The in-process emulator (emulator mode): the console simulates users against it. */
   emulator?: WechatEmulator;
   config: ResolvedConfig;
@@ -96,6 +97,8 @@ export async function createApp(options: AppOptions) {
     token: settings.token,
     log,
     deadlineMs: settings.deadlineMs,
+    replay: replayGuard({ maxSkewS: settings.maxSkewS ?? 300, store, log }),
+    encryptedOnly: settings.mode === 'safe',
     ...(crypto ? { crypto } : {}),
     ...(onLateReply ? { onLateReply } : {}),
   });

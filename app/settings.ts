@@ -9,6 +9,13 @@ export interface Settings {
   secret: string | undefined;
   /** EncodingAESKeys: the current one, then the previous one while rotating. */
   aesKeys: string[];
+  /**
+   * WECHAT_MODE: `plaintext` (no key), `compatible` (the default with a key: plaintext and encrypted
+   * pushes both answered) or `safe` (plaintext pushes refused, once the account is in safe mode).
+   */
+  mode: WechatMode;
+  /** WECHAT_MAX_SKEW_S: a push's timestamp may be this far from now (300); 0 turns the check off. */
+  maxSkewS: number;
   apiBase: string;
   store: string;
   /** Prefix of every store key, so two bots can share one Redis server. */
@@ -22,6 +29,9 @@ export interface Settings {
   /** True when WECHAT_APPID is not set: no account, the built-in emulator stands in. */
   emulator: boolean;
 }
+
+/** How the account's pushes arrive: the message mode of the account console. */
+export type WechatMode = 'plaintext' | 'compatible' | 'safe';
 
 /** Thrown for settings the bot cannot start with. */
 export class SettingsError extends Error {
@@ -51,12 +61,26 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SettingsError(`PORT must be a port number, got ${env.PORT}`);
   const deadlineMs = Number(env.BOT_DEADLINE_MS || 4500);
   if (!(deadlineMs > 0 && deadlineMs < 5000)) throw new SettingsError('BOT_DEADLINE_MS must be between 0 and 5000 (WeChat waits 5 s)');
+  const aesKeys = [env.WECHAT_AES_KEY, env.WECHAT_AES_KEY_PREVIOUS].filter((k): k is string => Boolean(k));
+  const mode = env.WECHAT_MODE || (aesKeys.length > 0 ? 'compatible' : 'plaintext');
+  if (mode !== 'plaintext' && mode !== 'compatible' && mode !== 'safe') {
+    throw new SettingsError(`WECHAT_MODE must be plaintext, compatible or safe, got ${mode}`);
+  }
+  if (mode !== 'plaintext' && !env.WECHAT_AES_KEY) throw new SettingsError(`WECHAT_MODE=${mode} needs WECHAT_AES_KEY, the EncodingAESKey`);
+  if (mode === 'plaintext' && aesKeys.length > 0)
+    throw new SettingsError('WECHAT_MODE=plaintext, but WECHAT_AES_KEY is set: use compatible or safe');
+  const maxSkewS = Number(env.WECHAT_MAX_SKEW_S || 300);
+  if (!Number.isInteger(maxSkewS) || maxSkewS < 0) {
+    throw new SettingsError(`WECHAT_MAX_SKEW_S must be a whole number of seconds (0 turns the check off), got ${env.WECHAT_MAX_SKEW_S}`);
+  }
   return {
     port,
     token,
     appId: appId ?? EMULATOR_APPID,
     secret: env.WECHAT_SECRET || undefined,
-    aesKeys: [env.WECHAT_AES_KEY, env.WECHAT_AES_KEY_PREVIOUS].filter((k): k is string => Boolean(k)),
+    aesKeys,
+    mode,
+    maxSkewS,
     apiBase: (env.WECHAT_API_BASE || 'https://api.weixin.qq.com').replace(/\/+$/, ''),
     store: env.BOT_STORE || 'sqlite://data/bot.sqlite',
     storePrefix: env.BOT_STORE_PREFIX || `wxbot:${appId ?? EMULATOR_APPID}`,

@@ -5,9 +5,10 @@ import type { Context } from './context.ts';
 import { CryptoError, secureRandom, type WechatCrypto } from './crypto.ts';
 import { EventError, toEvent, type WechatEvent } from './events.ts';
 import type { Logger } from './log.ts';
+import type { ReplayGuard } from './replay.ts';
 import { renderReply, type NormalReply } from './reply.ts';
 import { sign, signatureMatches } from './signature.ts';
-import { parseFlat, parseFull, XmlError, cdata, type XmlObject } from './xml.ts';
+import { cdata, encryptOf, parseFlat, parseFull, XmlError, type XmlObject } from './xml.ts';
 
 /** Options of {@link wechatRouter}. */
 export interface TransportOptions<C extends Context = Context> {
@@ -15,6 +16,10 @@ export interface TransportOptions<C extends Context = Context> {
   token: string;
   /** Set when WECHAT_AES_KEY is: safe and compatible mode. */
   crypto?: WechatCrypto;
+  /** WECHAT_MODE=safe: the account sends only encrypted pushes, so a plaintext one is refused. */
+  encryptedOnly?: boolean;
+  /** Refuses stale timestamps and a nonce replayed with another body; none: no such check. */
+  replay?: ReplayGuard;
   /** The answer leaves by then whatever the chain does; WeChat gives up at 5 s. */
   deadlineMs?: number;
   /** Largest body accepted, in bytes; WeChat's pushes are a few KB. */
@@ -37,6 +42,7 @@ class HttpError extends Error {
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
+const STALE = 'timestamp too far from now (WECHAT_MAX_SKEW_S)';
 
 /** What {@link wechatRouter} returns. */
 export interface WechatRoutes {
@@ -57,7 +63,8 @@ export interface WechatRoutes {
 export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportOptions<C>): WechatRoutes {
   const deadlineMs = options.deadlineMs ?? 4500;
   const bodyLimit = options.bodyLimit ?? 256 * 1024;
-  const { token, crypto, log } = options;
+  const { token, crypto, log, replay } = options;
+  if (options.encryptedOnly && !crypto) throw new Error('encryptedOnly needs crypto (WECHAT_MODE=safe needs WECHAT_AES_KEY)');
   const path = options.path ?? '/wechat';
   const lowerPath = path.toLowerCase().replace(/\/$/, '');
   const isCallback = (requested: string) =>
@@ -92,11 +99,15 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
   function verifyUrl(koa: KoaContext): void {
     const { signature, timestamp, nonce, echostr } = params(koa.querystring, 'signature', 'timestamp', 'nonce', 'echostr');
     if (!signatureMatches(signature, sign(token, timestamp ?? '', nonce ?? ''))) throw new HttpError(401, 'bad signature');
+    if (replay && !replay.fresh(timestamp ?? '')) throw new HttpError(401, STALE);
     if (echostr === undefined) throw new HttpError(400, 'missing echostr');
     koa.type = 'text/plain';
     koa.body = echostr;
   }
 
+  // Nothing of the body is parsed before the signature that covers it holds: in safe mode only the
+  // Encrypt value is found, by a scan, and msg_signature checked; then the nonce is checked against
+  // the body, and only then is anything parsed.
   async function handlePush(koa: KoaContext): Promise<void> {
     const q = params(koa.querystring, 'signature', 'timestamp', 'nonce', 'encrypt_type', 'msg_signature');
     const timestamp = q.timestamp ?? '';
@@ -105,29 +116,36 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
     const signed = signatureMatches(q.signature, sign(token, timestamp, nonce));
     // In safe mode msg_signature covers the body; signature, sent too, must hold when present.
     if ((!encrypted || q.signature !== undefined || !crypto) && !signed) throw new HttpError(401, 'bad signature');
-    const parsed = parse(await readText(koa));
-    let xml = parsed instanceof Promise ? await parsed : parsed; // most bodies need no wait
-    // Compatible mode switched on in the console before WECHAT_AES_KEY was set: the body still
-    // carries the plain fields, so answer in plaintext rather than refuse every push.
-    const safe = encrypted && (crypto !== undefined || typeof xml.MsgType !== 'string');
-    if (safe && !crypto) {
-      log.error('a safe-mode push arrived but WECHAT_AES_KEY is not set: set it to the EncodingAESKey of the account console');
-      throw new HttpError(400, 'safe-mode push, but WECHAT_AES_KEY is not set');
-    }
-    if (encrypted && !safe) log.warn('compatible-mode push answered in plaintext: set WECHAT_AES_KEY to answer it encrypted');
-    let keyIndex = 0;
-    if (safe) {
-      const encrypt = xml.Encrypt;
-      if (typeof encrypt !== 'string' || encrypt === '') throw new HttpError(400, 'missing Encrypt');
-      if (!signatureMatches(q.msg_signature, crypto!.signature(timestamp, nonce, encrypt))) throw new HttpError(401, 'bad msg_signature');
+    if (options.encryptedOnly && !encrypted) throw new HttpError(403, 'plaintext push refused: WECHAT_MODE=safe');
+    if (replay && !replay.fresh(timestamp)) throw new HttpError(401, STALE);
+    const text = await readText(koa);
+    let xml: XmlObject;
+    let keyIndex: number | undefined; // set in safe mode: the reply is sealed with the key that opened the push
+    if (encrypted && crypto) {
+      const encrypt = encryptOf(text);
+      if (encrypt === undefined || encrypt === '') throw new HttpError(400, 'missing Encrypt');
+      if (!signatureMatches(q.msg_signature, crypto.signature(timestamp, nonce, encrypt))) throw new HttpError(401, 'bad msg_signature');
+      await admit(timestamp, nonce, text);
+      let opened;
       try {
-        const opened = crypto!.decrypt(encrypt);
-        keyIndex = opened.keyIndex;
-        xml = await parse(opened.xml);
+        opened = crypto.decrypt(encrypt);
       } catch (error) {
         if (error instanceof CryptoError) throw new HttpError(400, `cannot decrypt: ${error.message}`);
         throw error;
       }
+      keyIndex = opened.keyIndex;
+      xml = await parse(opened.xml);
+    } else {
+      await admit(timestamp, nonce, text);
+      const parsed = parse(text);
+      xml = parsed instanceof Promise ? await parsed : parsed; // most bodies need no wait
+      if (encrypted && typeof xml.MsgType !== 'string') {
+        log.error('a safe-mode push arrived but WECHAT_AES_KEY is not set: set it to the EncodingAESKey of the account console');
+        throw new HttpError(400, 'safe-mode push, but WECHAT_AES_KEY is not set');
+      }
+      // Compatible mode switched on in the console before WECHAT_AES_KEY was set: the body still
+      // carries the plain fields, so answer in plaintext rather than refuse every push.
+      if (encrypted) log.warn('compatible-mode push answered in plaintext: set WECHAT_AES_KEY to answer it encrypted');
     }
     let event: WechatEvent;
     try {
@@ -137,7 +155,11 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
       throw error;
     }
     const reply = await runWithDeadline(event);
-    respond(koa, event, reply, safe ? keyIndex : undefined);
+    respond(koa, event, reply, keyIndex);
+  }
+
+  async function admit(timestamp: string, nonce: string, text: string): Promise<void> {
+    if (replay && !(await replay.admit(timestamp, nonce, text))) throw new HttpError(401, 'nonce already used with another body');
   }
 
   function readText(koa: KoaContext): Promise<string> {

@@ -163,6 +163,10 @@ export async function startServer(
     emulator?: WechatEmulator;
     /** BOT_CONSOLE_TOKEN: the console against a real account. */
     consoleToken?: string;
+    /** WECHAT_MAX_SKEW_S; 0 for WeChat's 2014 sample. */
+    maxSkewS?: number;
+    /** WECHAT_MODE. */
+    mode?: 'compatible' | 'safe';
   } = {},
 ): Promise<TestServer> {
   const log = memoryLogger();
@@ -177,6 +181,8 @@ export async function startServer(
       apiToken: options.apiToken,
       emulator: Boolean(options.emulator),
       consoleToken: options.consoleToken,
+      ...(options.maxSkewS !== undefined ? { maxSkewS: options.maxSkewS } : {}),
+      ...(options.mode ? { mode: options.mode } : {}),
     },
     ...(options.emulator ? { emulator: options.emulator } : {}),
     config: resolveConfig(options.config ?? testConfig()),

@@ -8,6 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { WechatCrypto, aesKeyFrom } from '../core/crypto.ts';
 import { sign } from '../core/signature.ts';
 import { parseXml } from '../core/xml.ts';
+import { benignBody, hostileBodies, leastTime } from './_hostile-bodies.ts';
 import {
   ACCOUNT,
   AES_KEY,
@@ -204,6 +205,41 @@ test('safe mode: bad base64, bad padding, wrong appid and forged msg_signature n
     { numRuns: 50 },
   );
   t.deepEqual(reached, []);
+});
+
+test('safe mode: nothing of an unsigned body is parsed before msg_signature holds, so the worst bodies cost what a benign one does', async (t) => {
+  const { reached, post } = await hostileServer(t);
+  // As an attacker without the token sends it: encrypt_type=aes, no signature, a made-up msg_signature.
+  const query = signedQuery();
+  query.delete('signature');
+  query.set('encrypt_type', 'aes');
+  query.set('msg_signature', 'f'.repeat(40));
+  const send = (body: string) => async () => t.true([400, 401].includes(await assertSane(t, await post(query, body))));
+  const [head, tail] = [`<xml><ToUserName>${ACCOUNT}</ToUserName><Encrypt><![CDATA[`, ']]></Encrypt></xml>'];
+  const envelope = head + 'A'.repeat(benignBody.length - head.length - tail.length) + tail;
+  const benign = Math.max(await leastTime(send(envelope)), await leastTime(send(benignBody)));
+  for (const [name, body] of Object.entries(hostileBodies)) {
+    const ratio = (await leastTime(send(body))) / benign;
+    t.true(ratio < 10, `${name}: ${ratio.toFixed(1)}× a benign body`);
+  }
+  t.deepEqual(reached, []);
+});
+
+test('a signed URL once used, replayed with any other body, is refused and reaches no plugin', async (t) => {
+  const { reached, post } = await hostileServer(t);
+  const used = signedQuery();
+  const user = openid();
+  const genuine = pushXml(eventFields(user, 'CLICK', { EventKey: 'TODAY' }));
+  t.is((await post(used, genuine)).status, 200);
+  await fc.assert(
+    fc.asyncProperty(fc.constantFrom('subscribe', 'SCAN', 'CLICK', 'unsubscribe'), fc.string({ maxLength: 40 }), async (name, key) => {
+      const forged = pushXml(eventFields(openid(), name, { EventKey: key, Ticket: 'TK' }));
+      t.is(await assertSane(t, await post(used, forged)), 401);
+    }),
+    { numRuns: 50 },
+  );
+  t.is((await post(used, genuine)).status, 200); // WeChat's own retry still gets its answer
+  t.deepEqual(reached, [user]);
 });
 
 test('replayed pushes run once and get the same answer', async (t) => {

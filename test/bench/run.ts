@@ -58,36 +58,41 @@ function cpuTimeOf(pid: number | undefined): number | undefined {
 }
 const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
-// Distinct pushes: a running counter per target, so dedupe does its real work.
+// Distinct pushes: a running counter per target, so dedupe does its real work. Each request is
+// signed as WeChat signs it, with the current second and a nonce of its own, so the replay guard
+// (fresh timestamp, one body per nonce) does its real work too.
 let nextUser = 1;
-const timestamp = String(Math.floor(Date.now() / 1000));
-const nonce = '20261124';
-const plainQuery = `signature=${sign(TOKEN, timestamp, nonce)}&timestamp=${timestamp}&nonce=${nonce}&openid=o`;
+let nextNonce = 1;
 const crypto = new WechatCrypto({ token: TOKEN, appId: APPID, encodingAESKeys: [AES_KEY] });
 
-// Safe mode: msg_signature covers each body, so bodies are encrypted ahead, outside the timing.
+function signedQuery(encrypt?: string): string {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const nonce = String(nextNonce++);
+  const query = `signature=${sign(TOKEN, timestamp, nonce)}&timestamp=${timestamp}&nonce=${nonce}&openid=o`;
+  return encrypt === undefined ? query : `${query}&encrypt_type=aes&msg_signature=${crypto.signature(timestamp, nonce, encrypt)}`;
+}
+
+// Safe mode: encrypting a push takes longer than answering it, so the bodies are encrypted ahead,
+// outside the timing (only their signatures are made per request).
 const POOL = quick ? 60_000 : 200_000;
-let pool: { path: string; body: string }[] = [];
+let pool: string[] = [];
 function buildPool(): void {
-  pool = Array.from({ length: POOL }, (_, i) => {
-    const encrypt = crypto.encrypt(pushXml(10_000_000 + i));
-    const query = `${plainQuery}&encrypt_type=aes&msg_signature=${crypto.signature(timestamp, nonce, encrypt)}`;
-    return {
-      path: `/wechat?${query}`,
-      body: `<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`,
-    };
-  });
+  pool = Array.from({ length: POOL }, (_, i) => crypto.encrypt(pushXml(10_000_000 + i)));
 }
 let poolIndex = 0;
 let poolWraps = 0; // runs that needed more pushes than the pool holds (their repeats hit the replay path)
 
 function request(aes: boolean): { path: string; body: string } {
-  if (!aes) return { path: `/wechat?${plainQuery}`, body: pushXml(nextUser++) };
+  if (!aes) return { path: `/wechat?${signedQuery()}`, body: pushXml(nextUser++) };
   if (poolIndex >= pool.length) {
     poolIndex = 0;
     poolWraps++;
   }
-  return pool[poolIndex++]!;
+  const encrypt = pool[poolIndex++]!;
+  return {
+    path: `/wechat?${signedQuery(encrypt)}`,
+    body: `<xml><ToUserName><![CDATA[gh_bench]]></ToUserName><Encrypt><![CDATA[${encrypt}]]></Encrypt></xml>`,
+  };
 }
 
 // Each run of a target starts at the head of the pool: a fresh process has seen none of it.

@@ -1,0 +1,74 @@
+import { hash } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { Logger } from './log.ts';
+import { throttledErrorLog, type Store } from './store.ts';
+
+/** Options of {@link replayGuard}. */
+export interface ReplayGuardOptions {
+  /**
+   * How far a push's timestamp may be from now, in seconds (WECHAT_MAX_SKEW_S, 300 by default);
+   * 0 turns the check off, and with it the memory of nonces.
+   */
+  maxSkewS: number;
+  /** Where the nonces of the window are remembered, so that every instance sharing it sees them. */
+  store: Store;
+  log: Logger;
+  /** Nonces kept in this process's memory when the store is too (memory://). */
+  max?: number;
+}
+
+/** What {@link replayGuard} makes: two checks of a push whose signature holds. */
+export interface ReplayGuard {
+  /** False when the timestamp is not a number of seconds within the window around now. */
+  fresh(timestamp: string): boolean;
+  /**
+   * Remembers the push's (timestamp, nonce) with its body. False when that pair was seen with
+   * another body: a signed URL taken from a log and replayed with a body of someone else's making.
+   * The same body again is WeChat's own retry, which dedupe answers.
+   */
+  admit(timestamp: string, nonce: string, body: string): Promise<boolean>;
+}
+
+/**
+ * Bounds what a leaked signed URL is worth. The signature covers the token, timestamp and nonce
+ * but not a plaintext body, so a URL from a proxy's access log would otherwise sign any push for
+ * ever: a timestamp far from now is refused, and within the window a nonce signs one body only.
+ * @example
+ * const guard = replayGuard({ maxSkewS: 300, store, log })
+ * if (!guard.fresh(q.timestamp) || !(await guard.admit(q.timestamp, q.nonce, body))) refuse()
+ */
+export function replayGuard(options: ReplayGuardOptions): ReplayGuard {
+  const windowMs = options.maxSkewS * 1000;
+  if (windowMs === 0) return { fresh: () => true, admit: async () => true };
+  const { store } = options;
+  // A pair is remembered until its timestamp has left the window on both sides of now.
+  const ttl = 2 * windowMs;
+  // memory:// is this process's own, and bounded: nonces would evict the records that matter
+  // (users, codes, the token), so they get a bounded cache of their own.
+  const local = store.local ? new LRUCache<string, string>({ max: options.max ?? 100_000, ttl }) : undefined;
+  const logError = throttledErrorLog(options.log, 'replay guard: the store is unavailable, nonces are not checked');
+
+  async function admit(timestamp: string, nonce: string, body: string): Promise<boolean> {
+    const key = `nonce:${timestamp}:${nonce}`;
+    const fingerprint = hash('sha256', body, 'base64url');
+    if (local) {
+      const seen = local.get(key);
+      if (seen === undefined) local.set(key, fingerprint);
+      return seen === undefined || seen === fingerprint;
+    }
+    try {
+      if (await store.claim(key, fingerprint, ttl)) return true;
+      const seen = await store.get<string>(key);
+      return seen === undefined || seen === fingerprint;
+    } catch (error) {
+      // A push whose signature holds is answered: with the store down, it is let through.
+      logError(error);
+      return true;
+    }
+  }
+
+  return {
+    fresh: (timestamp) => /^\d{1,12}$/.test(timestamp) && Math.abs(Number(timestamp) * 1000 - Date.now()) <= windowMs,
+    admit,
+  };
+}
