@@ -36,13 +36,22 @@ class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** Logged with the refusal, never sent. */
+    readonly detail?: Record<string, unknown>,
   ) {
     super(message);
   }
 }
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true });
-const STALE = 'timestamp too far from now (WECHAT_MAX_SKEW_S)';
+
+// A stale timestamp is refused; the log says by how much, since a machine whose clock is wrong
+// sees every genuine push refused this way (WeChat's clocks are right).
+function stale(timestamp: string): HttpError {
+  const offsetS = Math.round(Number(timestamp) - Date.now() / 1000);
+  const detail = Number.isFinite(offsetS) ? { offsetS, hint: "if every push is refused so, check this machine's clock" } : undefined;
+  return new HttpError(401, 'timestamp too far from now (WECHAT_MAX_SKEW_S)', detail);
+}
 
 /** What {@link wechatRouter} returns. */
 export interface WechatRoutes {
@@ -90,7 +99,7 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
   // A request we refuse is answered with why; anything else is the app's to answer (500).
   function refuse(koa: KoaContext, error: unknown): void {
     if (!(error instanceof HttpError)) throw error;
-    log.warn({ status: error.status, reason: error.message, method: koa.method }, 'callback refused');
+    log.warn({ status: error.status, reason: error.message, method: koa.method, ...error.detail }, 'callback refused');
     koa.status = error.status;
     koa.type = 'text/plain';
     koa.body = error.message;
@@ -99,7 +108,7 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
   function verifyUrl(koa: KoaContext): void {
     const { signature, timestamp, nonce, echostr } = params(koa.querystring, 'signature', 'timestamp', 'nonce', 'echostr');
     if (!signatureMatches(signature, sign(token, timestamp ?? '', nonce ?? ''))) throw new HttpError(401, 'bad signature');
-    if (replay && !replay.fresh(timestamp ?? '')) throw new HttpError(401, STALE);
+    if (replay && !replay.fresh(timestamp ?? '')) throw stale(timestamp ?? '');
     if (echostr === undefined) throw new HttpError(400, 'missing echostr');
     koa.type = 'text/plain';
     koa.body = echostr;
@@ -117,7 +126,7 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
     // In safe mode msg_signature covers the body; signature, sent too, must hold when present.
     if ((!encrypted || q.signature !== undefined || !crypto) && !signed) throw new HttpError(401, 'bad signature');
     if (options.encryptedOnly && !encrypted) throw new HttpError(403, 'plaintext push refused: WECHAT_MODE=safe');
-    if (replay && !replay.fresh(timestamp)) throw new HttpError(401, STALE);
+    if (replay && !replay.fresh(timestamp)) throw stale(timestamp);
     const text = await readText(koa);
     let xml: XmlObject;
     let keyIndex: number | undefined; // set in safe mode: the reply is sealed with the key that opened the push
