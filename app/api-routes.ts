@@ -1,11 +1,10 @@
 import Router from '@koa/router';
-import type { Context as KoaContext } from 'koa';
 import type { Logins } from '../core/logins.ts';
 import type { Logger } from '../core/log.ts';
 import { qrPng, qrSvg } from '../core/qr-image.ts';
 import { secretMatches } from '../core/signature.ts';
 import type { Store } from '../core/store.ts';
-import { createHash } from 'node:crypto';
+import { rateLimit, tooManyRequests } from './rate-limit.ts';
 
 /** Options of {@link loginApi}. */
 export interface LoginApiOptions {
@@ -33,6 +32,7 @@ export function loginApi(options: LoginApiOptions): Router {
   const router = new Router({ prefix: options.prefix ?? '/api' });
   const { logins, store, log } = options;
   const perMinute = options.perMinute ?? 600;
+  const codes = rateLimit({ store, name: 'login', perMinute });
 
   router.use(async (koa, next) => {
     if (!options.open) {
@@ -49,7 +49,10 @@ export function loginApi(options: LoginApiOptions): Router {
   });
 
   router.post('/login', async (koa) => {
-    if (!(await withinRate(koa))) return;
+    if (!(await codes.take(koa))) {
+      log.warn({ perMinute }, 'login codes: a client hit the rate limit');
+      return tooManyRequests(koa, { error: `at most ${perMinute} login codes a minute per client` });
+    }
     const code = await logins.create();
     koa.body = {
       scene: code.scene,
@@ -71,19 +74,6 @@ export function loginApi(options: LoginApiOptions): Router {
     }
     koa.body = status;
   });
-
-  async function withinRate(koa: KoaContext): Promise<boolean> {
-    const window = Math.floor(Date.now() / 60_000);
-    const count = await store
-      .increment(`rate:login:${createHash('sha256').update(koa.ip).digest('hex').slice(0, 16)}:${window}`, 1, 61_000)
-      .catch(() => 0);
-    if (count <= perMinute) return true;
-    log.warn({ perMinute }, 'login codes: a client hit the rate limit');
-    koa.status = 429;
-    koa.set('Retry-After', String(60 - (Math.floor(Date.now() / 1000) % 60)));
-    koa.body = { error: `at most ${perMinute} login codes a minute per client` };
-    return false;
-  }
 
   return router;
 }
