@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import type { Logins } from '../core/logins.ts';
 import type { Logger } from '../core/log.ts';
-import { qrPng, qrSvg } from '../core/qr-image.ts';
+import { qrSvg, type QrRenderer } from '../core/qr-image.ts';
 import { secretMatches } from '../core/signature.ts';
 import type { Store } from '../core/store.ts';
 import { rateLimit, tooManyRequests } from './rate-limit.ts';
@@ -11,6 +11,8 @@ export interface LoginApiOptions {
   logins: Logins;
   store: Store;
   log: Logger;
+  /** Renders the login code's PNG off the event loop. */
+  renderer: QrRenderer;
   /** BOT_API_TOKEN: without it, the routes answer 404. */
   token: string | undefined;
   /** Codes one client (by IP) may create per minute (WeChat's quota is finite); 600 by default. */
@@ -26,11 +28,11 @@ export interface LoginApiOptions {
  * `POST /api/login` → `{ scene, url, qrPng, qrSvg, expiresAt }`;
  * `GET /api/login/:scene?wait=25` → `{ status: 'pending' | 'scanned' | 'expired', openid?, newFollower? }`.
  * @example
- * app.use(loginApi({ logins, store, log, token: process.env.BOT_API_TOKEN }).routes())
+ * app.use(loginApi({ logins, store, log, renderer, token: process.env.BOT_API_TOKEN }).routes())
  */
 export function loginApi(options: LoginApiOptions): Router {
   const router = new Router({ prefix: options.prefix ?? '/api' });
-  const { logins, store, log } = options;
+  const { logins, store, log, renderer } = options;
   const perMinute = options.perMinute ?? 600;
   const codes = rateLimit({ store, name: 'login', perMinute });
 
@@ -57,7 +59,7 @@ export function loginApi(options: LoginApiOptions): Router {
     koa.body = {
       scene: code.scene,
       url: code.url,
-      qrPng: `data:image/png;base64,${(await qrPng(code.url, { size: 512 })).toString('base64')}`,
+      qrPng: `data:image/png;base64,${(await renderer.png(code.url, { size: 512 })).toString('base64')}`,
       qrSvg: await qrSvg(code.url),
       expiresAt: code.expiresAt,
     };
