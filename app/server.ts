@@ -16,6 +16,7 @@ import { Logins } from '../core/logins.ts';
 import { Scenes } from '../core/scenes.ts';
 import { Users } from '../core/users.ts';
 import { loginApi } from './api-routes.ts';
+import { hostCheck } from './browser-guards.ts';
 import { demoLoginPage } from './demo-login.ts';
 import { qrRoutes } from './qr-routes.ts';
 import type { Plugin } from '../core/bot.ts';
@@ -27,7 +28,7 @@ import type { Settings } from './settings.ts';
 /** Options of {@link createApp}. */
 export interface AppOptions {
   settings: Pick<Settings, 'token' | 'appId' | 'aesKeys' | 'deadlineMs'> &
-    Partial<Pick<Settings, 'apiToken' | 'emulator' | 'consoleToken'>>;
+    Partial<Pick<Settings, 'apiToken' | 'emulator' | 'consoleToken' | 'host'>>;
   /** The in-process emulator (emulator mode): the console simulates users against it. */
   emulator?: WechatEmulator;
   config: ResolvedConfig;
@@ -92,6 +93,8 @@ export async function createApp(options: AppOptions) {
       koa.body = 'internal error';
     }),
   );
+  // The emulator's console needs no login: only pages of this machine may reach it.
+  if (settings.emulator) app.use(hostCheck(settings.host));
   const onLateReply = options.onLateReply ?? (api ? lateReplySender(api) : undefined);
   const transport = wechatRouter(bot, {
     token: settings.token,

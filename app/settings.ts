@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 /** The bot's settings, from the environment (and a .env file). */
 export interface Settings {
   port: number;
+  /** HOST: the address to listen on; 127.0.0.1 in emulator mode, every interface (undefined) otherwise. */
+  host: string | undefined;
   token: string;
   /** The account's appid, or the emulator's when WECHAT_APPID is not set. */
   appId: string;
@@ -53,6 +55,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!(deadlineMs > 0 && deadlineMs < 5000)) throw new SettingsError('BOT_DEADLINE_MS must be between 0 and 5000 (WeChat waits 5 s)');
   return {
     port,
+    // The emulator's console simulates users without a login: it stays on this machine.
+    host: env.HOST || (emulator ? '127.0.0.1' : undefined),
     token,
     appId: appId ?? EMULATOR_APPID,
     secret: env.WECHAT_SECRET || undefined,

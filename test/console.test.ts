@@ -1,7 +1,21 @@
 import test from 'ava';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { ARTIFACTS, browserTest } from './_browser.ts';
 import { startEmulator, startServer } from './_helpers.ts';
+
+/** A GET with the Host header a browser would send for that name (fetch cannot set it). */
+function getWithHost(url: string, host: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers: { host } }, (response) => {
+      let text = '';
+      response.on('data', (chunk) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
 
 browserTest(test, 'the console: tap a click button, follow via a campaign, unfollow, and see it counted', async (t, browser) => {
   const { api, emulator } = await startEmulator(t);
@@ -83,4 +97,17 @@ test('against a real account with BOT_CONSOLE_TOKEN: a wrong token is refused; t
   });
   t.is(simulate.status, 403);
   t.false(server.log.text().includes('console-secret-42'), 'the token never reaches the log');
+});
+
+test('in emulator mode a request for another host name is refused (DNS rebinding); localhost and IP addresses are served', async (t) => {
+  const { api, emulator } = await startEmulator(t);
+  const server = await startServer(t, { api, emulator });
+  const state = server.url.replace(/\/wechat$/, '/console/api/state');
+  const port = new URL(state).port;
+  const refused = await getWithHost(state, `rebind.attacker.example:${port}`);
+  t.is(refused.status, 421);
+  t.regex(refused.text, /localhost/);
+  t.is((await getWithHost(server.url.replace(/\/wechat$/, '/demo/login'), 'rebind.attacker.example')).status, 421);
+  for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `192.168.1.20:${port}`])
+    t.is((await getWithHost(state, host)).status, 200, host);
 });
