@@ -82,6 +82,8 @@ test('against a real account with BOT_CONSOLE_TOKEN: a wrong token is refused; t
   const login = (token: string) =>
     fetch(`${base}/console/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
   t.is((await login('wrong')).status, 401);
+  const form = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=console-secret-42' };
+  t.is((await fetch(`${base}/console/login`, form)).status, 415, 'a form on another site cannot log in');
   const ok = await login('console-secret-42');
   t.is(ok.status, 204);
   const cookie = ok.headers.get('set-cookie') ?? '';
@@ -110,4 +112,24 @@ test('in emulator mode a request for another host name is refused (DNS rebinding
   t.is((await getWithHost(server.url.replace(/\/wechat$/, '/demo/login'), 'rebind.attacker.example')).status, 421);
   for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `192.168.1.20:${port}`])
     t.is((await getWithHost(state, host)).status, 200, host);
+});
+
+test('a page on another site cannot drive the console: forms and other content types get 415, a foreign Origin or a cross-site fetch 403', async (t) => {
+  const { api, emulator } = await startEmulator(t);
+  const server = await startServer(t, { api, emulator });
+  const simulate = server.url.replace(/\/wechat$/, '/console/api/simulate');
+  const post = (headers: Record<string, string>, body: string) => fetch(simulate, { method: 'POST', headers, body });
+  const json = JSON.stringify({ user: 'oConsoleUser', action: { kind: 'click', key: 'TODAY' } });
+  // What a plain <form> on any site can send, with no script and no preflight:
+  const form = 'user=oFormUser&action[kind]=click&action[key]=TODAY';
+  t.is((await post({ 'content-type': 'application/x-www-form-urlencoded' }, form)).status, 415);
+  t.is((await post({ 'content-type': 'text/plain' }, json)).status, 415);
+  t.is((await post({ 'content-type': 'multipart/form-data; boundary=x' }, '--x--')).status, 415);
+  t.is((await post({ 'content-type': 'application/json', origin: 'https://attacker.example' }, json)).status, 403);
+  t.is((await post({ 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }, json)).status, 403);
+  const events = async () => (await fetch(simulate.replace(/simulate$/, 'events'))).json();
+  t.deepEqual(await events(), [], 'nothing reached the bot');
+  const own = await post({ 'content-type': 'application/json', origin: new URL(simulate).origin, 'sec-fetch-site': 'same-origin' }, json);
+  t.is(own.status, 200);
+  t.like(await own.json(), { text: 'text: today reply' });
 });

@@ -13,6 +13,7 @@ import { secretMatches } from '../../core/signature.ts';
 import type { Store } from '../../core/store.ts';
 import { campaignSeries, campaignStats } from '../../plugins/scene-campaign.ts';
 import { LAST_SYNC_KEY, syncOnce } from '../../plugins/sync.ts';
+import { sameOriginJson } from '../browser-guards.ts';
 import type { WechatEmulator } from '../emulator.ts';
 import { describeReply, simulate, type SimulatedAction } from '../simulator.ts';
 import type { EventLog } from './event-log.ts';
@@ -44,6 +45,8 @@ const vendor: Record<string, string> = {
 };
 const staticDir = new URL('./static/', import.meta.url);
 const TYPES: Record<string, string> = { js: 'text/javascript', css: 'text/css', html: 'text/html' };
+// JSON only: the parsers for what a cross-site form can send are off.
+const json = (limit: string) => koaBody({ json: true, jsonLimit: limit, urlencoded: false, text: false, multipart: false });
 
 /**
  * The console at /console: the phone (menu and chat, in emulator mode), campaigns with their codes
@@ -77,6 +80,8 @@ export function consoleRoutes(options: ConsoleOptions): Router {
   };
 
   router.use(async (koa, next) => (enabled ? next() : void (koa.status = 404)));
+  // Whatever changes something takes JSON from this server's own pages only.
+  router.use((koa, next) => (koa.method === 'GET' || koa.method === 'HEAD' ? next() : sameOriginJson(koa, next)));
 
   router.get('/', (koa) => serveStatic(koa, 'index.html'));
   router.get('/static/:file', (koa) => serveStatic(koa, koa.params.file ?? ''));
@@ -89,7 +94,7 @@ export function consoleRoutes(options: ConsoleOptions): Router {
   });
 
   // The token travels in a POST body, never in a URL; the session is an HttpOnly cookie.
-  router.post('/login', koaBody({ json: true, urlencoded: true, jsonLimit: '4kb', formLimit: '4kb' }), (koa) => {
+  router.post('/login', json('4kb'), (koa) => {
     const given = (koa.request as { body?: { token?: unknown } }).body?.token;
     if (!consoleToken || !secretMatches(given, consoleToken)) {
       log.warn('console: a login with a wrong token was refused');
@@ -150,7 +155,7 @@ export function consoleRoutes(options: ConsoleOptions): Router {
     koa.body = { last, plan };
   });
 
-  router.post('/api/simulate', guard, koaBody({ json: true, jsonLimit: '16kb' }), async (koa) => {
+  router.post('/api/simulate', guard, json('16kb'), async (koa) => {
     if (!canSimulate) {
       koa.status = 403;
       koa.body = { error: 'the console simulates users only against the emulator' };
