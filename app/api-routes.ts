@@ -4,7 +4,7 @@ import type { Logger } from '../core/log.ts';
 import { qrSvg, type QrRenderer } from '../core/qr-image.ts';
 import { secretMatches } from '../core/signature.ts';
 import type { Store } from '../core/store.ts';
-import { rateLimit, tooManyRequests } from './rate-limit.ts';
+import { rateLimit, tooManyRequests, wrongTokens, WRONG_TOKENS_PER_MINUTE } from './rate-limit.ts';
 
 /** Options of {@link loginApi}. */
 export interface LoginApiOptions {
@@ -35,12 +35,17 @@ export function loginApi(options: LoginApiOptions): Router {
   const { logins, store, log, renderer } = options;
   const perMinute = options.perMinute ?? 600;
   const codes = rateLimit({ store, name: 'login', perMinute });
+  const wrong = wrongTokens(store);
 
   router.use(async (koa, next) => {
     if (!options.open) {
       if (!options.token) return void (koa.status = 404);
+      if (!(await wrong.allows(koa))) {
+        return tooManyRequests(koa, { error: `more than ${WRONG_TOKENS_PER_MINUTE} wrong tokens in a minute from this address: wait` });
+      }
       const given = /^Bearer (.+)$/i.exec(koa.get('authorization'))?.[1];
       if (!secretMatches(given, options.token)) {
+        await wrong.take(koa);
         koa.status = 401;
         koa.set('WWW-Authenticate', 'Bearer');
         koa.body = { error: 'a valid Bearer token (BOT_API_TOKEN) is required' };

@@ -48,6 +48,21 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
 }
 
 /**
+ * The count of wrong tokens (BOT_CONSOLE_TOKEN at /console/login, BOT_API_TOKEN at /api) one
+ * address may send in a minute, both together: read it before checking a token, so that once it is
+ * used up even the right one is refused until the minute ends, and count each wrong one.
+ * @example
+ * const wrong = wrongTokens(store)
+ * if (!(await wrong.allows(koa))) return tooManyRequests(koa, { error: 'too many wrong tokens' })
+ */
+export function wrongTokens(store: Store): RateLimit {
+  return rateLimit({ store, name: 'wrong-token', perMinute: WRONG_TOKENS_PER_MINUTE });
+}
+
+/** Wrong tokens an address may send in a minute before it is refused (429) until the minute ends. */
+export const WRONG_TOKENS_PER_MINUTE = 10;
+
+/**
  * Answers 429 with Retry-After set to the end of the current minute, when the count starts again.
  * @example
  * if (!(await limit.take(koa))) return tooManyRequests(koa, 'too many requests')

@@ -53,6 +53,13 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SettingsError(`PORT must be a port number, got ${env.PORT}`);
   const deadlineMs = Number(env.BOT_DEADLINE_MS || 4500);
   if (!(deadlineMs > 0 && deadlineMs < 5000)) throw new SettingsError('BOT_DEADLINE_MS must be between 0 and 5000 (WeChat waits 5 s)');
+  for (const name of ['BOT_CONSOLE_TOKEN', 'BOT_API_TOKEN'] as const) {
+    // A password for the network: short ones are guessed even at ten tries a minute.
+    const value = env[name];
+    if (value && value.length < 16) {
+      throw new SettingsError(`${name} must be at least 16 characters (it has ${value.length}): e.g. openssl rand -base64 24`);
+    }
+  }
   return {
     port,
     // The emulator's console simulates users without a login: it stays on this machine.

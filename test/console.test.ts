@@ -2,7 +2,7 @@ import test from 'ava';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { ARTIFACTS, browserTest } from './_browser.ts';
-import { startEmulator, startServer } from './_helpers.ts';
+import { startEmulator, startServer, withinOneMinute } from './_helpers.ts';
 
 /** A GET with the Host header a browser would send for that name (fetch cannot set it). */
 function getWithHost(url: string, host: string): Promise<{ status: number; text: string }> {
@@ -132,4 +132,23 @@ test('a page on another site cannot drive the console: forms and other content t
   const own = await post({ 'content-type': 'application/json', origin: new URL(simulate).origin, 'sec-fetch-site': 'same-origin' }, json);
   t.is(own.status, 200);
   t.like(await own.json(), { text: 'text: today reply' });
+});
+
+test('guessing BOT_CONSOLE_TOKEN: after 10 wrong tokens in a minute every login from that address gets 429, the right token too', async (t) => {
+  const { api } = await startEmulator(t);
+  const server = await startServer(t, { api, consoleToken: 'console-secret-42' });
+  const login = (token: string) =>
+    fetch(server.url.replace(/\/wechat$/, '/console/login'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+  await withinOneMinute();
+  const statuses = [];
+  for (let i = 0; i < 10; i++) statuses.push((await login(`guess-${i}`)).status);
+  t.deepEqual(statuses, Array(10).fill(401));
+  const locked = await login('guess-10');
+  t.is(locked.status, 429);
+  t.regex(locked.headers.get('retry-after') ?? '', /^\d+$/);
+  t.is((await login('console-secret-42')).status, 429, 'a right guess during the lockout is refused too');
 });

@@ -14,6 +14,7 @@ import type { Store } from '../../core/store.ts';
 import { campaignSeries, campaignStats } from '../../plugins/scene-campaign.ts';
 import { LAST_SYNC_KEY, syncOnce } from '../../plugins/sync.ts';
 import { sameOriginJson } from '../browser-guards.ts';
+import { tooManyRequests, wrongTokens, WRONG_TOKENS_PER_MINUTE } from '../rate-limit.ts';
 import type { WechatEmulator } from '../emulator.ts';
 import { describeReply, simulate, type SimulatedAction } from '../simulator.ts';
 import type { EventLog } from './event-log.ts';
@@ -61,6 +62,7 @@ export function consoleRoutes(options: ConsoleOptions): Router {
   const canSimulate = Boolean(emulator);
   const { consoleToken } = options;
   const sessions = new Map<string, number>();
+  const wrong = wrongTokens(store);
   const router = new Router({ prefix: '/console' });
 
   const session = (koa: KoaContext) => {
@@ -94,9 +96,13 @@ export function consoleRoutes(options: ConsoleOptions): Router {
   });
 
   // The token travels in a POST body, never in a URL; the session is an HttpOnly cookie.
-  router.post('/login', json('4kb'), (koa) => {
+  router.post('/login', json('4kb'), async (koa) => {
+    if (!(await wrong.allows(koa))) {
+      return tooManyRequests(koa, { error: `more than ${WRONG_TOKENS_PER_MINUTE} wrong tokens in a minute from this address: wait` });
+    }
     const given = (koa.request as { body?: { token?: unknown } }).body?.token;
     if (!consoleToken || !secretMatches(given, consoleToken)) {
+      await wrong.take(koa);
       log.warn('console: a login with a wrong token was refused');
       koa.status = 401;
       koa.body = { error: 'wrong token' };
