@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import Koa from 'koa';
 import type { WechatApi } from '../core/api.ts';
 import { Bot } from '../core/bot.ts';
@@ -87,9 +88,17 @@ export async function createApp(options: AppOptions) {
   // (Koa's next() returns a promise even when the middleware after it throws.)
   app.use((koa, next) =>
     next().catch((error: unknown) => {
+      koa.type = 'text/plain';
+      const status = clientErrorStatus(error);
+      if (status) {
+        // The client's mistake (a body that is not JSON, too large, …): its fields may hold what it sent.
+        log.warn({ status, path: koa.path }, 'request refused');
+        koa.status = status;
+        koa.body = (error as { expose?: unknown }).expose === true ? (error as Error).message : STATUS_CODES[status];
+        return;
+      }
       log.error({ err: error, path: koa.path }, 'request failed');
       koa.status = 500;
-      koa.type = 'text/plain';
       koa.body = 'internal error';
     }),
   );
@@ -126,4 +135,11 @@ export async function createApp(options: AppOptions) {
     }
   }
   return { app, bot, sync, scenes, logins, invites, drain: transport.drain };
+}
+
+// The 4xx status an HTTP library put on its error (http-errors, co-body, raw-body: status or statusCode).
+function clientErrorStatus(error: unknown): number | undefined {
+  const { status, statusCode } = (error ?? {}) as { status?: unknown; statusCode?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  return typeof code === 'number' && Number.isInteger(code) && code >= 400 && code < 500 ? code : undefined;
 }

@@ -152,3 +152,17 @@ test('guessing BOT_CONSOLE_TOKEN: after 10 wrong tokens in a minute every login 
   t.regex(locked.headers.get('retry-after') ?? '', /^\d+$/);
   t.is((await login('console-secret-42')).status, 429, 'a right guess during the lockout is refused too');
 });
+
+test('a malformed JSON login is a 400, and the token it carries never reaches the log', async (t) => {
+  const { api } = await startEmulator(t);
+  const server = await startServer(t, { api, consoleToken: 'console-secret-42' });
+  const response = await fetch(server.url.replace(/\/wechat$/, '/console/login'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"token":"console-secret-42"',
+  });
+  t.is(response.status, 400);
+  t.false((await response.text()).includes('console-secret-42'));
+  t.false(server.log.text().includes('console-secret-42'), server.log.text());
+  t.like(server.log.lines().at(-1), { level: 40, status: 400, path: '/console/login' });
+});
