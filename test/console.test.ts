@@ -166,3 +166,14 @@ test('a malformed JSON login is a 400, and the token it carries never reaches th
   t.false(server.log.text().includes('console-secret-42'), server.log.text());
   t.like(server.log.lines().at(-1), { level: 40, status: 400, path: '/console/login' });
 });
+
+test('a vendor file named after an inherited member of an object (__proto__, constructor, toString) is a 404, not an error', async (t) => {
+  const { api, emulator } = await startEmulator(t);
+  const server = await startServer(t, { api, emulator });
+  const base = server.url.replace(/\/wechat$/, '/console');
+  for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])
+    t.is((await fetch(`${base}/vendor/${name}`)).status, 404, name);
+  t.is((await fetch(`${base}/vendor/preact.js`)).status, 200);
+  t.is((await fetch(`${base}/static/constructor.js`)).status, 404);
+  t.false(server.log.text().includes('"level":50'), 'nothing was logged as an error');
+});

@@ -39,13 +39,19 @@ const require = createRequire(import.meta.url);
 // Browser builds out of node_modules (the packages do not export these paths, so go by folder).
 const htmDir = join(dirname(require.resolve('htm')), '..');
 const uplotDir = dirname(require.resolve('uplot'));
-const vendor: Record<string, string> = {
-  'preact.js': join(htmDir, 'preact', 'standalone.module.js'),
-  'uplot.js': join(uplotDir, 'uPlot.esm.js'),
-  'uplot.css': join(uplotDir, 'uPlot.min.css'),
-};
+// Maps, not objects: a name from the URL must not find an inherited member (__proto__, toString).
+const vendor = new Map([
+  ['preact.js', join(htmDir, 'preact', 'standalone.module.js')],
+  ['uplot.js', join(uplotDir, 'uPlot.esm.js')],
+  ['uplot.css', join(uplotDir, 'uPlot.min.css')],
+]);
 const staticDir = new URL('./static/', import.meta.url);
-const TYPES: Record<string, string> = { js: 'text/javascript', css: 'text/css', html: 'text/html' };
+const TYPES = new Map([
+  ['js', 'text/javascript'],
+  ['css', 'text/css'],
+  ['html', 'text/html'],
+]);
+const typeOf = (file: string) => TYPES.get(file.split('.').pop()!) ?? 'text/plain';
 // JSON only: the parsers for what a cross-site form can send are off.
 const json = (limit: string) => koaBody({ json: true, jsonLimit: limit, urlencoded: false, text: false, multipart: false });
 
@@ -88,9 +94,9 @@ export function consoleRoutes(options: ConsoleOptions): Router {
   router.get('/', (koa) => serveStatic(koa, 'index.html'));
   router.get('/static/:file', (koa) => serveStatic(koa, koa.params.file ?? ''));
   router.get('/vendor/:file', (koa) => {
-    const file = vendor[koa.params.file ?? ''];
+    const file = vendor.get(koa.params.file ?? '');
     if (!file) return void (koa.status = 404);
-    koa.type = TYPES[file.split('.').pop()!] ?? 'text/plain';
+    koa.type = typeOf(file);
     koa.set('Cache-Control', 'max-age=3600');
     koa.body = readFileSync(file);
   });
@@ -208,7 +214,7 @@ function serveStatic(koa: KoaContext, file: string): void {
   if (!/^[a-z-]+\.(html|js|css)$/.test(file)) return void (koa.status = 404);
   try {
     koa.body = readFileSync(new URL(file, staticDir));
-    koa.type = TYPES[file.split('.').pop()!]!;
+    koa.type = typeOf(file);
     koa.set('Cache-Control', 'no-cache');
   } catch {
     koa.status = 404;
