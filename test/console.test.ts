@@ -177,3 +177,31 @@ test('a vendor file named after an inherited member of an object (__proto__, con
   t.is((await fetch(`${base}/static/constructor.js`)).status, 404);
   t.false(server.log.text().includes('"level":50'), 'nothing was logged as an error');
 });
+
+test('simulate checks the action: a wrong kind, a field of the wrong type or too long is a 400 naming the field', async (t) => {
+  const { api, emulator } = await startEmulator(t);
+  const server = await startServer(t, { api, emulator });
+  const simulate = async (action: unknown) => {
+    const response = await fetch(server.url.replace(/\/wechat$/, '/console/api/simulate'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'oConsoleUser', action }),
+    });
+    return { status: response.status, body: (await response.json()) as { error?: string; text?: string } };
+  };
+  const refused = async (action: unknown, field: RegExp) => {
+    const { status, body } = await simulate(action);
+    t.is(status, 400);
+    t.regex(body.error ?? '', field);
+  };
+  await refused({ kind: 'click', key: 42 }, /action\.key/);
+  await refused({ kind: 'text', text: ['a'] }, /action\.text/);
+  await refused({ kind: 'text', text: 'x'.repeat(5000) }, /action\.text/);
+  await refused({ kind: 'view' }, /action\.url/);
+  await refused({ kind: 'scan', scene: { $gt: '' } }, /action\.scene/);
+  await refused({ kind: 'teleport' }, /action\.kind/);
+  await refused('click', /action/);
+  t.false(server.log.text().includes('"level":50'), 'nothing failed inside');
+  // A scene may be a number, as campaign scenes are.
+  t.like(await simulate({ kind: 'subscribe', scene: 1001 }), { status: 200, body: { text: 'text: door welcome door' } });
+});

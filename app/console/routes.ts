@@ -16,7 +16,7 @@ import { LAST_SYNC_KEY, syncOnce } from '../../plugins/sync.ts';
 import { sameOriginJson } from '../browser-guards.ts';
 import { tooManyRequests, wrongTokens, WRONG_TOKENS_PER_MINUTE } from '../rate-limit.ts';
 import type { WechatEmulator } from '../emulator.ts';
-import { describeReply, simulate, type SimulatedAction } from '../simulator.ts';
+import { describeReply, parseAction, simulate } from '../simulator.ts';
 import type { EventLog } from './event-log.ts';
 
 /** Options of {@link consoleRoutes}. */
@@ -173,15 +173,21 @@ export function consoleRoutes(options: ConsoleOptions): Router {
       koa.body = { error: 'the console simulates users only against the emulator' };
       return;
     }
-    const body = (koa.request as { body?: { user?: unknown; action?: SimulatedAction } }).body;
+    const body = (koa.request as { body?: { user?: unknown; action?: unknown } }).body;
     const user = typeof body?.user === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(body.user) ? body.user : undefined;
-    if (!user || !body?.action) {
+    if (!user) {
       koa.status = 400;
-      koa.body = { error: 'needs { user, action }' };
+      koa.body = { error: 'needs { user, action }: user is 1 to 64 letters, digits, _ or -' };
+      return;
+    }
+    const parsed = parseAction(body?.action);
+    if ('error' in parsed) {
+      koa.status = 400;
+      koa.body = { error: parsed.error };
       return;
     }
     // Through the same path WeChat uses: a signed push to this server's own callback.
-    const result = await simulate(body.action, {
+    const result = await simulate(parsed.action, {
       url: `http://127.0.0.1:${koa.socket.localPort}/wechat`,
       token: options.wechatToken,
       user,
