@@ -12,7 +12,7 @@ export interface QrRoutesOptions {
   store: Store;
   /** Renders the PNGs off the event loop. */
   renderer: QrRenderer;
-  /** Images one client (by IP) may fetch per minute; 60 by default. */
+  /** Images one client (by IP) may have rendered per minute (those not in memory yet); 60 by default. */
   perMinute?: number;
 }
 
@@ -25,7 +25,8 @@ export const QR_SIZES = [128, 256, 512, 1024, 2048] as const;
 /**
  * A campaign's code as a print-ready image at /qr/<campaign>.png?size=1024 or .svg, rendered
  * locally from the url WeChat gave. Each code and size is rendered once and then served from
- * memory; requests arriving while it renders wait for that same render.
+ * memory; requests arriving while it renders wait for that same render. A client asking for more
+ * than `perMinute` renders in a minute gets 429.
  * @example
  * app.use(qrRoutes({ config, store, renderer: new QrRenderer() }).routes())
  */
@@ -37,7 +38,6 @@ export function qrRoutes(options: QrRoutesOptions): Router {
   // Promises, so a render in flight is shared; a failed one is dropped so the next request retries.
   const rendered = new LRUCache<string, Promise<Buffer | string>>({ max: 64 });
   router.get('/qr/:file', async (koa) => {
-    if (!(await limit.take(koa))) return tooManyRequests(koa, `at most ${perMinute} images a minute per client`);
     const match = /^(.+)\.(png|svg)$/.exec(koa.params.file ?? '');
     const campaign = match ? config.campaigns.get(match[1]!) : undefined;
     if (!match || !campaign) {
@@ -55,6 +55,9 @@ export function qrRoutes(options: QrRoutesOptions): Router {
     const size = QR_SIZES.find((s) => s >= wanted) ?? QR_SIZES.at(-1)!;
     const key = `${record.url}|${match[2]}|${size}`;
     let image = rendered.get(key);
+    // Only what must be rendered counts: a page showing codes already in memory is never refused.
+    if (!image && !(await limit.take(koa))) return tooManyRequests(koa, `at most ${perMinute} images rendered a minute per client`);
+    image = rendered.get(key); // another request may have started it meanwhile
     if (!image) {
       const rendering = match[2] === 'png' ? renderer.png(record.url, { size }) : qrSvg(record.url);
       rendering.catch(() => rendered.get(key) === rendering && rendered.delete(key));

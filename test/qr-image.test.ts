@@ -114,17 +114,19 @@ test.serial(
   },
 );
 
-test('images are rate limited per client', async (t) => {
+test('rendering images is rate limited per client; images already rendered are still served', async (t) => {
   const { api } = await startEmulator(t);
-  const server = await startServer(t, { api });
+  const campaigns = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`c${i}`, { scene: `c${i}`, expireSeconds: 86_400 }]));
+  const server = await startServer(t, { api, config: testConfig({ campaigns }) });
   await server.sync!.firstPass;
   const base = server.url.replace(/\/wechat$/, '');
+  const files = Object.keys(campaigns).flatMap((name) => [`${name}.svg`, `${name}.png?size=128`, `${name}.png?size=256`]);
   await withinOneMinute();
   const statuses = [];
-  for (let i = 0; i < 60; i++) statuses.push((await fetch(`${base}/qr/poster.svg`)).status);
+  for (const file of files.slice(0, 60)) statuses.push((await fetch(`${base}/qr/${file}`)).status);
   t.deepEqual(statuses, Array(60).fill(200));
-  const refused = await fetch(`${base}/qr/poster.svg`);
+  const refused = await fetch(`${base}/qr/${files[60]}`);
   t.is(refused.status, 429);
   t.regex(refused.headers.get('retry-after') ?? '', /^\d+$/);
-  t.is((await fetch(`${base}/qr/nobody.png`)).status, 429, 'guessing campaign names counts too');
+  t.is((await fetch(`${base}/qr/${files[0]}`)).status, 200, 'one rendered before is served from memory');
 });
