@@ -59,3 +59,28 @@ export const sameOriginJson: Middleware = (koa, next) => {
   }
   return next();
 };
+
+/**
+ * Headers of a page and what it loads: no other site may frame it (clickjacking), and nothing it
+ * serves is read as another type than it says. `csp` is the page's Content-Security-Policy.
+ * @example
+ * router.use(pageHeaders("default-src 'self'; frame-ancestors 'none'"))
+ */
+export function pageHeaders(csp: string): Middleware {
+  return (koa, next) => {
+    koa.set('X-Frame-Options', 'DENY');
+    koa.set('Content-Security-Policy', csp);
+    koa.set('X-Content-Type-Options', 'nosniff');
+    return next();
+  };
+}
+
+/**
+ * `X-Content-Type-Options: nosniff`, for responses that are not pages (images, JSON).
+ * @example
+ * app.use(noSniff)
+ */
+export const noSniff: Middleware = (koa, next) => {
+  koa.set('X-Content-Type-Options', 'nosniff');
+  return next();
+};

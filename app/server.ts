@@ -17,7 +17,7 @@ import { Logins } from '../core/logins.ts';
 import { Scenes } from '../core/scenes.ts';
 import { Users } from '../core/users.ts';
 import { loginApi } from './api-routes.ts';
-import { hostCheck } from './browser-guards.ts';
+import { hostCheck, noSniff } from './browser-guards.ts';
 import { demoLoginPage } from './demo-login.ts';
 import { qrRoutes } from './qr-routes.ts';
 import type { Plugin } from '../core/bot.ts';
@@ -29,7 +29,7 @@ import type { Settings } from './settings.ts';
 /** Options of {@link createApp}. */
 export interface AppOptions {
   settings: Pick<Settings, 'token' | 'appId' | 'aesKeys' | 'deadlineMs'> &
-    Partial<Pick<Settings, 'apiToken' | 'emulator' | 'consoleToken' | 'host'>>;
+    Partial<Pick<Settings, 'apiToken' | 'emulator' | 'consoleToken' | 'host' | 'trustProxy'>>;
   /** The in-process emulator (emulator mode): the console simulates users against it. */
   emulator?: WechatEmulator;
   config: ResolvedConfig;
@@ -84,6 +84,11 @@ export async function createApp(options: AppOptions) {
   await bot.init();
 
   const app = new Koa();
+  // Behind a TLS proxy: koa.secure (Secure cookies), koa.host and koa.ip come from X-Forwarded-*.
+  // The client's address is the last one of X-Forwarded-For, the one our proxy added: the ones
+  // before it are whatever the client sent.
+  app.proxy = Boolean(settings.trustProxy);
+  app.maxIpsCount = 1;
   // One error path: anything unexpected is logged and answered without a stack trace.
   // (Koa's next() returns a promise even when the middleware after it throws.)
   app.use((koa, next) =>
@@ -113,6 +118,8 @@ export async function createApp(options: AppOptions) {
     ...(onLateReply ? { onLateReply } : {}),
   });
   app.use(transport.routes());
+  // After the callback, which answers WeChat's servers only: every other response may reach a browser.
+  app.use(noSniff);
   app.use(qrRoutes({ config, store, renderer }).routes());
   app.use(
     consoleRoutes({

@@ -23,6 +23,8 @@ export interface Settings {
   consoleToken: string | undefined;
   /** True when WECHAT_APPID is not set: no account, the built-in emulator stands in. */
   emulator: boolean;
+  /** BOT_TRUST_PROXY: behind a reverse proxy, X-Forwarded-Proto/-Host/-For are believed (Secure cookies, client addresses). */
+  trustProxy: boolean;
 }
 
 /** Thrown for settings the bot cannot start with. */
@@ -53,6 +55,9 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SettingsError(`PORT must be a port number, got ${env.PORT}`);
   const deadlineMs = Number(env.BOT_DEADLINE_MS || 4500);
   if (!(deadlineMs > 0 && deadlineMs < 5000)) throw new SettingsError('BOT_DEADLINE_MS must be between 0 and 5000 (WeChat waits 5 s)');
+  const trustProxy = (env.BOT_TRUST_PROXY || 'false').toLowerCase();
+  if (!['1', 'true', '0', 'false'].includes(trustProxy))
+    throw new SettingsError('BOT_TRUST_PROXY must be 1 or true (behind a reverse proxy), 0 or false');
   for (const name of ['BOT_CONSOLE_TOKEN', 'BOT_API_TOKEN'] as const) {
     // A password for the network: short ones are guessed even at ten tries a minute.
     const value = env[name];
@@ -76,6 +81,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     apiToken: env.BOT_API_TOKEN || undefined,
     consoleToken: env.BOT_CONSOLE_TOKEN || undefined,
     emulator,
+    trustProxy: trustProxy === '1' || trustProxy === 'true',
   };
 }
 

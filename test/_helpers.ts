@@ -172,6 +172,8 @@ export async function startServer(
     emulator?: WechatEmulator;
     /** BOT_CONSOLE_TOKEN: the console against a real account. */
     consoleToken?: string;
+    /** BOT_TRUST_PROXY: X-Forwarded-* headers are believed. */
+    trustProxy?: boolean;
   } = {},
 ): Promise<TestServer> {
   const log = memoryLogger();
@@ -186,6 +188,7 @@ export async function startServer(
       apiToken: options.apiToken,
       emulator: Boolean(options.emulator),
       consoleToken: options.consoleToken,
+      trustProxy: Boolean(options.trustProxy),
     },
     ...(options.emulator ? { emulator: options.emulator } : {}),
     config: resolveConfig(options.config ?? testConfig()),

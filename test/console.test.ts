@@ -24,6 +24,8 @@ browserTest(test, 'the console: tap a click button, follow via a campaign, unfol
   const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  // Under the console's Content-Security-Policy, anything it blocked would be reported here.
+  page.on('console', (message) => void (message.type() === 'error' && errors.push(message.text())));
   await page.goto(server.url.replace(/\/wechat$/, '/console'));
 
   // The menu as WeChat shows it: three columns, a sub menu that opens.
@@ -204,4 +206,53 @@ test('simulate checks the action: a wrong kind, a field of the wrong type or too
   t.false(server.log.text().includes('"level":50'), 'nothing failed inside');
   // A scene may be a number, as campaign scenes are.
   t.like(await simulate({ kind: 'subscribe', scene: 1001 }), { status: 200, body: { text: 'text: door welcome door' } });
+});
+
+test('behind a TLS proxy (BOT_TRUST_PROXY) the session cookie is Secure; without it a forwarded https is not believed', async (t) => {
+  const { api } = await startEmulator(t);
+  const login = async (trustProxy: boolean) => {
+    const server = await startServer(t, { api, consoleToken: 'console-secret-42', trustProxy });
+    const url = new URL(server.url.replace(/\/wechat$/, '/console/login'));
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https', origin: `https://${url.host}` },
+      body: JSON.stringify({ token: 'console-secret-42' }),
+    });
+    return { status: response.status, cookie: response.headers.get('set-cookie') ?? '' };
+  };
+  const proxied = await login(true);
+  t.is(proxied.status, 204);
+  t.regex(proxied.cookie, /;\s*secure/i);
+  t.is((await login(false)).status, 403, 'the page is not https://… as far as the bot can tell');
+});
+
+test('console pages, its API and the demo login page cannot be framed or sniffed', async (t) => {
+  const { api, emulator } = await startEmulator(t);
+  const server = await startServer(t, { api, emulator });
+  await server.sync!.firstPass;
+  const base = server.url.replace(/\/wechat$/, '');
+  for (const path of ['/console', '/console/static/app.js', '/console/vendor/preact.js', '/console/api/state', '/demo/login']) {
+    const { headers } = await fetch(base + path);
+    t.is(headers.get('x-frame-options'), 'DENY', path);
+    t.regex(headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, path);
+    t.is(headers.get('x-content-type-options'), 'nosniff', path);
+  }
+  for (const path of ['/qr/poster.svg', '/qr/nobody.png', '/demo/api/login/d_AAAAAAAAAAAAAAAAAAAAAAAA'])
+    t.is((await fetch(base + path)).headers.get('x-content-type-options'), 'nosniff', path);
+});
+
+test('behind a proxy (BOT_TRUST_PROXY) wrong tokens are counted per client, by the address the proxy added, whatever the client put before it', async (t) => {
+  const { api } = await startEmulator(t);
+  const server = await startServer(t, { api, consoleToken: 'console-secret-42', trustProxy: true });
+  // nginx's $proxy_add_x_forwarded_for: what the client sent, then the address nginx saw.
+  const login = (client: string, spoofed: string) =>
+    fetch(server.url.replace(/\/wechat$/, '/console/login'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': `${spoofed}, ${client}` },
+      body: JSON.stringify({ token: 'wrong' }),
+    });
+  await withinOneMinute();
+  for (let i = 0; i < 10; i++) await login('203.0.113.7', `10.0.0.${i}`);
+  t.is((await login('203.0.113.7', '10.0.0.99')).status, 429);
+  t.is((await login('203.0.113.8', '10.0.0.1')).status, 401, 'another client is not locked out');
 });

@@ -24,3 +24,11 @@ test('a console or API token shorter than 16 characters stops the start', (t) =>
     apiToken: 'b'.repeat(16),
   });
 });
+
+test('BOT_TRUST_PROXY is 1 or true to believe a proxy, unset or 0 or false not to; anything else stops the start', (t) => {
+  t.false(readSettings(account).trustProxy);
+  t.true(readSettings({ ...account, BOT_TRUST_PROXY: '1' }).trustProxy);
+  t.true(readSettings({ ...account, BOT_TRUST_PROXY: 'true' }).trustProxy);
+  t.false(readSettings({ ...account, BOT_TRUST_PROXY: 'false' }).trustProxy);
+  t.throws(() => readSettings({ ...account, BOT_TRUST_PROXY: 'yes please' }), { instanceOf: SettingsError, message: /BOT_TRUST_PROXY/ });
+});

@@ -13,7 +13,7 @@ import { secretMatches } from '../../core/signature.ts';
 import type { Store } from '../../core/store.ts';
 import { campaignSeries, campaignStats } from '../../plugins/scene-campaign.ts';
 import { LAST_SYNC_KEY, syncOnce } from '../../plugins/sync.ts';
-import { sameOriginJson } from '../browser-guards.ts';
+import { pageHeaders, sameOriginJson } from '../browser-guards.ts';
 import { tooManyRequests, wrongTokens, WRONG_TOKENS_PER_MINUTE } from '../rate-limit.ts';
 import type { WechatEmulator } from '../emulator.ts';
 import { describeReply, parseAction, simulate } from '../simulator.ts';
@@ -35,6 +35,8 @@ export interface ConsoleOptions {
 }
 
 const SESSION_MS = 12 * 3600_000;
+// The console loads its scripts, styles, images and data from this server only (codes as data: URLs).
+const CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const require = createRequire(import.meta.url);
 // Browser builds out of node_modules (the packages do not export these paths, so go by folder).
 const htmDir = join(dirname(require.resolve('htm')), '..');
@@ -88,6 +90,7 @@ export function consoleRoutes(options: ConsoleOptions): Router {
   };
 
   router.use(async (koa, next) => (enabled ? next() : void (koa.status = 404)));
+  router.use(pageHeaders(CSP));
   // Whatever changes something takes JSON from this server's own pages only.
   router.use((koa, next) => (koa.method === 'GET' || koa.method === 'HEAD' ? next() : sameOriginJson(koa, next)));
 
@@ -116,7 +119,8 @@ export function consoleRoutes(options: ConsoleOptions): Router {
     }
     const id = randomBytes(24).toString('base64url');
     sessions.set(id, Date.now() + SESSION_MS);
-    koa.cookies.set('bot_console', id, { httpOnly: true, sameSite: 'strict', path: '/console', maxAge: SESSION_MS });
+    // Secure over https, which behind a TLS proxy the bot knows only with BOT_TRUST_PROXY.
+    koa.cookies.set('bot_console', id, { httpOnly: true, sameSite: 'strict', secure: koa.secure, path: '/console', maxAge: SESSION_MS });
     koa.status = 204;
   });
 
