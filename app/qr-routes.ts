@@ -16,11 +16,9 @@ export interface QrRoutesOptions {
   perMinute?: number;
 }
 
-/**
- * The widths a PNG is served at. A wider one is asked for, the next one up is served; above the
- * last, the last: 2048 px prints 17 cm wide at 300 dpi, and each doubling costs four times the CPU.
- */
-export const QR_SIZES = [128, 256, 512, 1024, 2048] as const;
+// The widths a PNG is served at: a size in between gets the next one up, a larger one the last.
+// 2048 px prints 17 cm wide at 300 dpi, and each doubling costs four times the CPU.
+const QR_SIZES = [128, 256, 512, 1024, 2048] as const;
 
 /**
  * A campaign's code as a print-ready image at /qr/<campaign>.png?size=1024 or .svg, rendered
