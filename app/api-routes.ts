@@ -1,17 +1,18 @@
 import Router from '@koa/router';
-import type { Context as KoaContext } from 'koa';
 import type { Logins } from '../core/logins.ts';
 import type { Logger } from '../core/log.ts';
-import { qrPng, qrSvg } from '../core/qr-image.ts';
+import { qrSvg, type QrRenderer } from '../core/qr-image.ts';
 import { secretMatches } from '../core/signature.ts';
 import type { Store } from '../core/store.ts';
-import { createHash } from 'node:crypto';
+import { rateLimit, tooManyRequests, wrongTokens, WRONG_TOKENS_PER_MINUTE } from './rate-limit.ts';
 
 /** Options of {@link loginApi}. */
 export interface LoginApiOptions {
   logins: Logins;
   store: Store;
   log: Logger;
+  /** Renders the login code's PNG off the event loop. */
+  renderer: QrRenderer;
   /** BOT_API_TOKEN: without it, the routes answer 404. */
   token: string | undefined;
   /** Codes one client (by IP) may create per minute (WeChat's quota is finite); 600 by default. */
@@ -27,18 +28,24 @@ export interface LoginApiOptions {
  * `POST /api/login` → `{ scene, url, qrPng, qrSvg, expiresAt }`;
  * `GET /api/login/:scene?wait=25` → `{ status: 'pending' | 'scanned' | 'expired', openid?, newFollower? }`.
  * @example
- * app.use(loginApi({ logins, store, log, token: process.env.BOT_API_TOKEN }).routes())
+ * app.use(loginApi({ logins, store, log, renderer, token: process.env.BOT_API_TOKEN }).routes())
  */
 export function loginApi(options: LoginApiOptions): Router {
   const router = new Router({ prefix: options.prefix ?? '/api' });
-  const { logins, store, log } = options;
+  const { logins, store, log, renderer } = options;
   const perMinute = options.perMinute ?? 600;
+  const codes = rateLimit({ store, name: 'login', perMinute });
+  const wrong = wrongTokens(store);
 
   router.use(async (koa, next) => {
     if (!options.open) {
       if (!options.token) return void (koa.status = 404);
+      if (!(await wrong.allows(koa))) {
+        return tooManyRequests(koa, { error: `more than ${WRONG_TOKENS_PER_MINUTE} wrong tokens in a minute from this address: wait` });
+      }
       const given = /^Bearer (.+)$/i.exec(koa.get('authorization'))?.[1];
       if (!secretMatches(given, options.token)) {
+        await wrong.take(koa);
         koa.status = 401;
         koa.set('WWW-Authenticate', 'Bearer');
         koa.body = { error: 'a valid Bearer token (BOT_API_TOKEN) is required' };
@@ -49,12 +56,15 @@ export function loginApi(options: LoginApiOptions): Router {
   });
 
   router.post('/login', async (koa) => {
-    if (!(await withinRate(koa))) return;
+    if (!(await codes.take(koa))) {
+      log.warn({ perMinute }, 'login codes: a client hit the rate limit');
+      return tooManyRequests(koa, { error: `at most ${perMinute} login codes a minute per client` });
+    }
     const code = await logins.create();
     koa.body = {
       scene: code.scene,
       url: code.url,
-      qrPng: `data:image/png;base64,${(await qrPng(code.url, { size: 512 })).toString('base64')}`,
+      qrPng: `data:image/png;base64,${(await renderer.png(code.url, { size: 512 })).toString('base64')}`,
       qrSvg: await qrSvg(code.url),
       expiresAt: code.expiresAt,
     };
@@ -71,19 +81,6 @@ export function loginApi(options: LoginApiOptions): Router {
     }
     koa.body = status;
   });
-
-  async function withinRate(koa: KoaContext): Promise<boolean> {
-    const window = Math.floor(Date.now() / 60_000);
-    const count = await store
-      .increment(`rate:login:${createHash('sha256').update(koa.ip).digest('hex').slice(0, 16)}:${window}`, 1, 61_000)
-      .catch(() => 0);
-    if (count <= perMinute) return true;
-    log.warn({ perMinute }, 'login codes: a client hit the rate limit');
-    koa.status = 429;
-    koa.set('Retry-After', String(60 - (Math.floor(Date.now() / 1000) % 60)));
-    koa.body = { error: `at most ${perMinute} login codes a minute per client` };
-    return false;
-  }
 
   return router;
 }

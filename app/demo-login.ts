@@ -1,4 +1,5 @@
 import Router from '@koa/router';
+import { pageHeaders } from './browser-guards.ts';
 
 // A tiny website that logs in through the bot: shows a login code and waits for the scan.
 const PAGE = `<!doctype html>
@@ -31,7 +32,8 @@ start();
  */
 export function demoLoginPage(): Router {
   const router = new Router();
-  router.get('/demo/login', (koa) => {
+  // Its script and style are inline; what matters here is that no other site can frame it.
+  router.get('/demo/login', pageHeaders("frame-ancestors 'none'"), (koa) => {
     koa.type = 'html';
     koa.body = PAGE;
   });

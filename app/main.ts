@@ -24,22 +24,25 @@ try {
     api: runtime.api,
     ...(runtime.emulator ? { emulator: runtime.emulator } : {}),
   });
-  const server: Server = app.listen(settings.port, () => {
+  const server: Server = app.listen(settings.port, settings.host, () => {
     const port = (server.address() as AddressInfo).port;
+    // Every interface: localhost is one way to reach it. An IPv6 address goes in brackets.
+    const host = !settings.host ? 'localhost' : settings.host.includes(':') ? `[${settings.host}]` : settings.host;
     log.info(
       {
+        host: settings.host ?? 'every interface',
         port,
         mode: settings.mode,
         store: settings.store.split('://')[0],
         campaigns: runtime.config.campaigns.size,
       },
-      `bot listening on http://localhost:${port}/wechat`,
+      `bot listening on http://${host}:${port}/wechat`,
     );
-    if (runtime.emulator || settings.consoleToken) log.info(`console: http://localhost:${port}/console`);
-    if (runtime.emulator) log.info(`demo login page: http://localhost:${port}/demo/login`);
+    if (runtime.emulator || settings.consoleToken) log.info(`console: http://${host}:${port}/console`);
+    if (runtime.emulator) log.info(`demo login page: http://${host}:${port}/demo/login`);
   });
   server.on('error', (error) => {
-    log.fatal({ err: error }, `cannot listen on port ${settings.port}`);
+    log.fatal({ err: error }, `cannot listen on ${settings.host ?? 'every interface'}, port ${settings.port}`);
     process.exit(1);
   });
   // Graceful shutdown: stop accepting, let in-flight pushes (and their late replies) finish within

@@ -1,5 +1,4 @@
-import Router from '@koa/router';
-import { LRUCache } from 'lru-cache';
+import { STATUS_CODES } from 'node:http';
 import Koa from 'koa';
 import type { WechatApi } from '../core/api.ts';
 import { Bot } from '../core/bot.ts';
@@ -7,9 +6,8 @@ import type { BotContext, ResolvedConfig } from '../core/config.ts';
 import { WechatCrypto } from '../core/crypto.ts';
 import { lateReplySender } from '../core/late-reply.ts';
 import type { Logger } from '../core/log.ts';
-import { qrPng, qrSvg } from '../core/qr-image.ts';
-import { readQrRecord } from '../core/qr-records.ts';
 import { replayGuard } from '../core/replay.ts';
+import { QrRenderer } from '../core/qr-image.ts';
 import type { NormalReply } from '../core/reply.ts';
 import type { Store } from '../core/store.ts';
 import { wechatRouter } from '../core/transport.ts';
@@ -20,7 +18,9 @@ import { Logins } from '../core/logins.ts';
 import { Scenes } from '../core/scenes.ts';
 import { Users } from '../core/users.ts';
 import { loginApi } from './api-routes.ts';
+import { hostCheck, noSniff } from './browser-guards.ts';
 import { demoLoginPage } from './demo-login.ts';
+import { qrRoutes } from './qr-routes.ts';
 import type { Plugin } from '../core/bot.ts';
 import { EventLog } from './console/event-log.ts';
 import { consoleRoutes } from './console/routes.ts';
@@ -30,7 +30,7 @@ import type { Settings } from './settings.ts';
 /** Options of {@link createApp}. */
 export interface AppOptions {
   settings: Pick<Settings, 'token' | 'appId' | 'aesKeys' | 'deadlineMs'> &
-    Partial<Pick<Settings, 'apiToken' | 'emulator' | 'consoleToken' | 'mode' | 'maxSkewS'>>;
+    Partial<Pick<Settings, 'apiToken' | 'emulator' | 'consoleToken' | 'mode' | 'maxSkewS' | 'host' | 'trustProxy'>>;
   /** The in-process emulator (emulator mode): the console simulates users against it. */
   emulator?: WechatEmulator;
   config: ResolvedConfig;
@@ -46,7 +46,7 @@ export interface AppOptions {
 
 /**
  * Builds the bot and the Koa app: the callback at /wechat and campaign QR images at /qr/<campaign>.png|svg.
- * Throws for a malformed EncodingAESKey.
+ * Throws for a malformed EncodingAESKey. `bot.close()` stops its background work, the QR renderer included.
  * @example
  * const { app, bot } = await createApp({ settings, config, store, log, api })
  * app.listen(3000)
@@ -65,6 +65,7 @@ export async function createApp(options: AppOptions) {
   const invites = scenes ? new Invites({ ...config.invites, scenes, store, users }) : undefined;
   const consoleOn = Boolean(options.emulator || settings.consoleToken);
   const events = new EventLog();
+  const renderer = new QrRenderer();
   const bot = new Bot<BotContext>({
     store,
     log,
@@ -73,6 +74,8 @@ export async function createApp(options: AppOptions) {
       ...(consoleOn ? [events.plugin() as Plugin<BotContext>] : []),
       ...defaultPlugins(config, { ...options.plugins, ...(scenes ? { scenes } : {}) }),
       ...(sync ? [sync] : []),
+      // Not a step of the chain: it stops the QR renderer's worker when the bot closes.
+      { name: 'qr-renderer', close: () => renderer.close() },
     ],
     decorate: (ctx) => {
       ctx.logins = logins;
@@ -82,16 +85,31 @@ export async function createApp(options: AppOptions) {
   await bot.init();
 
   const app = new Koa();
+  // Behind a TLS proxy: koa.secure (Secure cookies), koa.host and koa.ip come from X-Forwarded-*.
+  // The client's address is the last one of X-Forwarded-For, the one our proxy added: the ones
+  // before it are whatever the client sent.
+  app.proxy = Boolean(settings.trustProxy);
+  app.maxIpsCount = 1;
   // One error path: anything unexpected is logged and answered without a stack trace.
   // (Koa's next() returns a promise even when the middleware after it throws.)
   app.use((koa, next) =>
     next().catch((error: unknown) => {
+      koa.type = 'text/plain';
+      const status = clientErrorStatus(error);
+      if (status) {
+        // The client's mistake (a body that is not JSON, too large, …): its fields may hold what it sent.
+        log.warn({ status, path: koa.path }, 'request refused');
+        koa.status = status;
+        koa.body = (error as { expose?: unknown }).expose === true ? (error as Error).message : STATUS_CODES[status];
+        return;
+      }
       log.error({ err: error, path: koa.path }, 'request failed');
       koa.status = 500;
-      koa.type = 'text/plain';
       koa.body = 'internal error';
     }),
   );
+  // The emulator's console needs no login: only pages of this machine may reach it.
+  if (settings.emulator) app.use(hostCheck(settings.host));
   const onLateReply = options.onLateReply ?? (api ? lateReplySender(api) : undefined);
   const transport = wechatRouter(bot, {
     token: settings.token,
@@ -103,7 +121,9 @@ export async function createApp(options: AppOptions) {
     ...(onLateReply ? { onLateReply } : {}),
   });
   app.use(transport.routes());
-  app.use(qrRoutes(config, store).routes());
+  // After the callback, which answers WeChat's servers only: every other response may reach a browser.
+  app.use(noSniff);
+  app.use(qrRoutes({ config, store, renderer }).routes());
   app.use(
     consoleRoutes({
       config,
@@ -118,48 +138,18 @@ export async function createApp(options: AppOptions) {
   );
   if (logins) {
     const perMinute = config.login.ratePerMinute;
-    app.use(loginApi({ logins, store, log, token: settings.apiToken, ...(perMinute ? { perMinute } : {}) }).routes());
+    app.use(loginApi({ logins, store, log, renderer, token: settings.apiToken, ...(perMinute ? { perMinute } : {}) }).routes());
     if (settings.emulator) {
-      app.use(loginApi({ logins, store, log, token: undefined, prefix: '/demo/api', open: true }).routes());
+      app.use(loginApi({ logins, store, log, renderer, token: undefined, prefix: '/demo/api', open: true }).routes());
       app.use(demoLoginPage().routes());
     }
   }
   return { app, bot, sync, scenes, logins, invites, drain: transport.drain };
 }
 
-// A campaign's code as a print-ready image, rendered locally from the url WeChat gave.
-// Images are rendered once per code and size, then served from memory: rendering a large PNG
-// takes the event loop for a while, and WeChat's pushes must not wait behind it.
-const QR_SIZES = [128, 256, 512, 1024, 2048, 4096];
-
-function qrRoutes(config: ResolvedConfig, store: Store): Router {
-  const router = new Router();
-  const rendered = new LRUCache<string, Buffer | string>({ max: 64 });
-  router.get('/qr/:file', async (koa) => {
-    const match = /^(.+)\.(png|svg)$/.exec(koa.params.file ?? '');
-    const campaign = match ? config.campaigns.get(match[1]!) : undefined;
-    if (!match || !campaign) {
-      koa.status = 404;
-      koa.body = 'no such campaign';
-      return;
-    }
-    const record = await readQrRecord(store, campaign);
-    if (!record) {
-      koa.status = 404;
-      koa.body = 'this campaign has no code yet: the start-up sync creates it';
-      return;
-    }
-    const wanted = Number(koa.query.size) || 1024;
-    const size = QR_SIZES.find((s) => s >= wanted) ?? QR_SIZES.at(-1)!;
-    const key = `${record.url}|${match[2]}|${size}`;
-    let image = rendered.get(key);
-    if (image === undefined) {
-      image = match[2] === 'png' ? await qrPng(record.url, { size }) : await qrSvg(record.url);
-      rendered.set(key, image);
-    }
-    koa.set('Cache-Control', 'no-cache');
-    koa.type = match[2]!;
-    koa.body = image;
-  });
-  return router;
+// The 4xx status an HTTP library put on its error (http-errors, co-body, raw-body: status or statusCode).
+function clientErrorStatus(error: unknown): number | undefined {
+  const { status, statusCode } = (error ?? {}) as { status?: unknown; statusCode?: unknown };
+  const code = typeof status === 'number' ? status : statusCode;
+  return typeof code === 'number' && Number.isInteger(code) && code >= 400 && code < 500 ? code : undefined;
 }

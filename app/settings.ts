@@ -3,6 +3,8 @@ import { existsSync } from 'node:fs';
 /** The bot's settings, from the environment (and a .env file). */
 export interface Settings {
   port: number;
+  /** HOST: the address to listen on; 127.0.0.1 in emulator mode, every interface (undefined) otherwise. */
+  host: string | undefined;
   token: string;
   /** The account's appid, or the emulator's when WECHAT_APPID is not set. */
   appId: string;
@@ -28,6 +30,8 @@ export interface Settings {
   consoleToken: string | undefined;
   /** True when WECHAT_APPID is not set: no account, the built-in emulator stands in. */
   emulator: boolean;
+  /** BOT_TRUST_PROXY: behind a reverse proxy, X-Forwarded-Proto/-Host/-For are believed (Secure cookies, client addresses). */
+  trustProxy: boolean;
 }
 
 /** How the account's pushes arrive: the message mode of the account console. */
@@ -73,8 +77,20 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (!Number.isInteger(maxSkewS) || maxSkewS < 0) {
     throw new SettingsError(`WECHAT_MAX_SKEW_S must be a whole number of seconds (0 turns the check off), got ${env.WECHAT_MAX_SKEW_S}`);
   }
+  const trustProxy = (env.BOT_TRUST_PROXY || 'false').toLowerCase();
+  if (!['1', 'true', '0', 'false'].includes(trustProxy))
+    throw new SettingsError('BOT_TRUST_PROXY must be 1 or true (behind a reverse proxy), 0 or false');
+  for (const name of ['BOT_CONSOLE_TOKEN', 'BOT_API_TOKEN'] as const) {
+    // A password for the network: short ones are guessed even at ten tries a minute.
+    const value = env[name];
+    if (value && value.length < 16) {
+      throw new SettingsError(`${name} must be at least 16 characters (it has ${value.length}): e.g. openssl rand -base64 24`);
+    }
+  }
   return {
     port,
+    // The emulator's console simulates users without a login: it stays on this machine.
+    host: env.HOST || (emulator ? '127.0.0.1' : undefined),
     token,
     appId: appId ?? EMULATOR_APPID,
     secret: env.WECHAT_SECRET || undefined,
@@ -89,6 +105,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     apiToken: env.BOT_API_TOKEN || undefined,
     consoleToken: env.BOT_CONSOLE_TOKEN || undefined,
     emulator,
+    trustProxy: trustProxy === '1' || trustProxy === 'true',
   };
 }
 

@@ -12,6 +12,47 @@ export type SimulatedAction =
   | { kind: 'text'; text: string }
   | { kind: 'unsubscribe' };
 
+// Each kind's fields and whether each is required, checked against SimulatedAction by the compiler
+// so that the type and the runtime check cannot drift apart.
+const ACTION_FIELDS = {
+  subscribe: { scene: false },
+  scan: { scene: true },
+  click: { key: true },
+  view: { url: true },
+  text: { text: true },
+  unsubscribe: {},
+} as const satisfies { [K in SimulatedAction['kind']]: { [F in Exclude<keyof Extract<SimulatedAction, { kind: K }>, 'kind'>]-?: boolean } };
+
+// WeChat's own limits: a scene_str is at most 64 characters, a menu key 128 bytes.
+const MAX_LENGTH = { scene: 64, key: 128, url: 1024, text: 2048 } as const;
+
+/**
+ * Checks an action that came from outside (the console's JSON): the kind is one of
+ * {@link SimulatedAction}'s, each field a string of bounded length (a scene may be a number, as
+ * campaign scenes are). Otherwise a short message naming the field.
+ * @example
+ * parseAction({ kind: 'click', key: 'TODAY' }) // { action: { kind: 'click', key: 'TODAY' } }
+ * parseAction({ kind: 'click', key: 42 }) // { error: 'action.key must be a string of 1 to 128 characters' }
+ */
+export function parseAction(input: unknown): { action: SimulatedAction } | { error: string } {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) return { error: 'action must be an object with a kind' };
+  const given = input as Record<string, unknown>;
+  const kinds = new Map(Object.entries(ACTION_FIELDS));
+  const fields = typeof given.kind === 'string' ? kinds.get(given.kind) : undefined;
+  if (!fields) return { error: `action.kind must be one of ${[...kinds.keys()].join(', ')}` };
+  const action: Record<string, string> = { kind: given.kind as string };
+  for (const [name, required] of Object.entries(fields) as [keyof typeof MAX_LENGTH, boolean][]) {
+    let value = given[name];
+    if (value === undefined && !required) continue;
+    if (name === 'scene' && Number.isSafeInteger(value) && (value as number) >= 0) value = String(value);
+    if (typeof value !== 'string' || value.length === 0 || value.length > MAX_LENGTH[name]) {
+      return { error: `action.${name} must be a string of 1 to ${MAX_LENGTH[name]} characters${name === 'scene' ? ' or a number' : ''}` };
+    }
+    action[name] = value;
+  }
+  return { action: action as unknown as SimulatedAction };
+}
+
 /** Options of {@link simulate}. */
 export interface SimulateOptions {
   /** The bot's callback URL, e.g. http://localhost:3000/wechat. */

@@ -26,15 +26,42 @@ const REDACT = [
   '*.password',
 ];
 
+// Fields where HTTP libraries keep a body on their errors (co-body's parse error: `body`). A body
+// can hold anything a client sent, a token included: an error is logged without them.
+const BODIES = new Set(['body', 'rawBody', 'requestBody', 'responseBody']);
+
+// pino's own error serializer, and then without those fields, in the error and the errors inside it
+// (aggregateErrors, a field holding one). Only the serializer's fresh copies are changed.
+function withoutBodies(error: unknown, seen = new WeakSet<object>()): unknown {
+  const serialized = pino.stdSerializers.err(error as Error) as unknown;
+  if (serialized === error || !serialized || typeof serialized !== 'object') return serialized; // not an error
+  seen.add(error as object);
+  const fields = serialized as Record<string, unknown>;
+  const original = error as Record<string, unknown>;
+  const inner = (value: unknown) => (value && typeof value === 'object' && !seen.has(value) ? withoutBodies(value, seen) : undefined);
+  for (const key of Object.keys(fields)) {
+    if (BODIES.has(key)) delete fields[key];
+    else if (key === 'aggregateErrors' && Array.isArray(original.errors)) fields[key] = original.errors.map((e) => inner(e));
+    // A field the serializer turned into a copy held an error: serialize that one the same way.
+    else if (typeof original[key] === 'object' && fields[key] !== original[key]) fields[key] = inner(original[key]);
+  }
+  return fields;
+}
+
 /**
- * Creates the JSON-lines logger. Secrets are redacted by key name.
+ * Creates the JSON-lines logger. Secrets are redacted by key name, and an error's fields that may
+ * hold a request or response body are left out.
  * @example
  * const log = createLogger({ level: 'info' })
  * log.info({ event: 'subscribe' }, 'handled')
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
   return pino(
-    { level: options.level ?? process.env.LOG_LEVEL ?? 'info', redact: { paths: REDACT, censor: '[redacted]' } },
+    {
+      level: options.level ?? process.env.LOG_LEVEL ?? 'info',
+      redact: { paths: REDACT, censor: '[redacted]' },
+      serializers: { err: withoutBodies },
+    },
     options.destination,
   );
 }

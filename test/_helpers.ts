@@ -45,6 +45,15 @@ export function memoryLogger(): { log: Logger; lines: () => Record<string, unkno
 }
 
 let sequence = 0;
+/**
+ * Waits for the next minute when this one is about to end, so a test of a per-minute limit runs
+ * inside one window.
+ */
+export async function withinOneMinute(marginMs = 5000): Promise<void> {
+  const left = 60_000 - (Date.now() % 60_000);
+  if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
+}
+
 /** A fresh OpenID-like id. */
 export function openid(): string {
   return `oTest${process.pid}x${++sequence}${Math.random().toString(36).slice(2, 10)}`;
@@ -167,6 +176,8 @@ export async function startServer(
     maxSkewS?: number;
     /** WECHAT_MODE. */
     mode?: 'compatible' | 'safe';
+    /** BOT_TRUST_PROXY: X-Forwarded-* headers are believed. */
+    trustProxy?: boolean;
   } = {},
 ): Promise<TestServer> {
   const log = memoryLogger();
@@ -183,6 +194,7 @@ export async function startServer(
       consoleToken: options.consoleToken,
       ...(options.maxSkewS !== undefined ? { maxSkewS: options.maxSkewS } : {}),
       ...(options.mode ? { mode: options.mode } : {}),
+      trustProxy: Boolean(options.trustProxy),
     },
     ...(options.emulator ? { emulator: options.emulator } : {}),
     config: resolveConfig(options.config ?? testConfig()),

@@ -2,7 +2,7 @@
 import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { runApp } from './_helpers.ts';
@@ -23,7 +23,7 @@ function environment(t: ExecutionContext, extra: Record<string, string> = {}): N
 /** Starts the bot and waits for the line that gives its callback URL. */
 async function start(t: ExecutionContext, env: NodeJS.ProcessEnv) {
   const app = runApp(t, env);
-  const url = (await app.until(/listening on (http:\/\/localhost:\d+\/wechat)/))[1]!.replace('localhost', '127.0.0.1');
+  const url = (await app.until(/listening on (http:\/\/(?:localhost|127\.0\.0\.1):\d+\/wechat)/))[1]!.replace('localhost', '127.0.0.1');
   return {
     url,
     output: app.output,
@@ -48,6 +48,18 @@ test('npm start without an account runs the emulator, says so, and the simulator
   const scan = await run(['simulate', '--', 'scan', '--scene', '1001', '--user', 'oAnotherUser', '--url', bot.url], env);
   t.regex(scan.stdout, /^text: 欢迎回来/);
   t.is(await bot.stop(), 0, 'SIGTERM stops it cleanly');
+});
+
+test('npm start without an account listens on 127.0.0.1 only, and says so', async (t) => {
+  const bot = await start(t, environment(t));
+  t.regex(bot.output(), /listening on http:\/\/127\.0\.0\.1:\d+\/wechat/);
+  t.regex(bot.output(), /console: http:\/\/127\.0\.0\.1:\d+\/console/);
+  // From another interface of this machine (when it has one), the port is closed.
+  const other = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a && a.family === 'IPv4' && !a.internal);
+  if (other) await t.throwsAsync(fetch(bot.url.replace('127.0.0.1', other.address)), { message: /fetch failed/ });
+  await bot.stop();
 });
 
 test('simulate --aes talks to a bot in safe mode', async (t) => {

@@ -1,7 +1,21 @@
 import test from 'ava';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { ARTIFACTS, browserTest } from './_browser.ts';
-import { startEmulator, startServer } from './_helpers.ts';
+import { startEmulator, startServer, withinOneMinute } from './_helpers.ts';
+
+/** A GET with the Host header a browser would send for that name (fetch cannot set it). */
+function getWithHost(url: string, host: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    request(url, { headers: { host } }, (response) => {
+      let text = '';
+      response.on('data', (chunk) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, text }));
+    })
+      .on('error', reject)
+      .end();
+  });
+}
 
 browserTest(test, 'the console: tap a click button, follow via a campaign, unfollow, and see it counted', async (t, browser) => {
   const { api, emulator } = await startEmulator(t);
@@ -10,6 +24,8 @@ browserTest(test, 'the console: tap a click button, follow via a campaign, unfol
   const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
+  // Under the console's Content-Security-Policy, anything it blocked would be reported here.
+  page.on('console', (message) => void (message.type() === 'error' && errors.push(message.text())));
   await page.goto(server.url.replace(/\/wechat$/, '/console'));
 
   // The menu as WeChat shows it: three columns, a sub menu that opens.
@@ -68,6 +84,8 @@ test('against a real account with BOT_CONSOLE_TOKEN: a wrong token is refused; t
   const login = (token: string) =>
     fetch(`${base}/console/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
   t.is((await login('wrong')).status, 401);
+  const form = { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'token=console-secret-42' };
+  t.is((await fetch(`${base}/console/login`, form)).status, 415, 'a form on another site cannot log in');
   const ok = await login('console-secret-42');
   t.is(ok.status, 204);
   const cookie = ok.headers.get('set-cookie') ?? '';
@@ -83,4 +101,158 @@ test('against a real account with BOT_CONSOLE_TOKEN: a wrong token is refused; t
   });
   t.is(simulate.status, 403);
   t.false(server.log.text().includes('console-secret-42'), 'the token never reaches the log');
+});
+
+test('in emulator mode a request for another host name is refused (DNS rebinding); localhost and IP addresses are served', async (t) => {
+  const { api, emulator } = await startEmulator(t);
+  const server = await startServer(t, { api, emulator });
+  const state = server.url.replace(/\/wechat$/, '/console/api/state');
+  const port = new URL(state).port;
+  const refused = await getWithHost(state, `rebind.attacker.example:${port}`);
+  t.is(refused.status, 421);
+  t.regex(refused.text, /localhost/);
+  t.is((await getWithHost(server.url.replace(/\/wechat$/, '/demo/login'), 'rebind.attacker.example')).status, 421);
+  for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, `192.168.1.20:${port}`])
+    t.is((await getWithHost(state, host)).status, 200, host);
+});
+
+test('a page on another site cannot drive the console: forms and other content types get 415, a foreign Origin or a cross-site fetch 403', async (t) => {
+  const { api, emulator } = await startEmulator(t);
+  const server = await startServer(t, { api, emulator });
+  const simulate = server.url.replace(/\/wechat$/, '/console/api/simulate');
+  const post = (headers: Record<string, string>, body: string) => fetch(simulate, { method: 'POST', headers, body });
+  const json = JSON.stringify({ user: 'oConsoleUser', action: { kind: 'click', key: 'TODAY' } });
+  // What a plain <form> on any site can send, with no script and no preflight:
+  const form = 'user=oFormUser&action[kind]=click&action[key]=TODAY';
+  t.is((await post({ 'content-type': 'application/x-www-form-urlencoded' }, form)).status, 415);
+  t.is((await post({ 'content-type': 'text/plain' }, json)).status, 415);
+  t.is((await post({ 'content-type': 'multipart/form-data; boundary=x' }, '--x--')).status, 415);
+  t.is((await post({ 'content-type': 'application/json', origin: 'https://attacker.example' }, json)).status, 403);
+  t.is((await post({ 'content-type': 'application/json', 'sec-fetch-site': 'cross-site' }, json)).status, 403);
+  const events = async () => (await fetch(simulate.replace(/simulate$/, 'events'))).json();
+  t.deepEqual(await events(), [], 'nothing reached the bot');
+  const own = await post({ 'content-type': 'application/json', origin: new URL(simulate).origin, 'sec-fetch-site': 'same-origin' }, json);
+  t.is(own.status, 200);
+  t.like(await own.json(), { text: 'text: today reply' });
+});
+
+test('guessing BOT_CONSOLE_TOKEN: after 10 wrong tokens in a minute every login from that address gets 429, the right token too', async (t) => {
+  const { api } = await startEmulator(t);
+  const server = await startServer(t, { api, consoleToken: 'console-secret-42' });
+  const login = (token: string) =>
+    fetch(server.url.replace(/\/wechat$/, '/console/login'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ token }),
+    });
+  await withinOneMinute();
+  const statuses = [];
+  for (let i = 0; i < 10; i++) statuses.push((await login(`guess-${i}`)).status);
+  t.deepEqual(statuses, Array(10).fill(401));
+  const locked = await login('guess-10');
+  t.is(locked.status, 429);
+  t.regex(locked.headers.get('retry-after') ?? '', /^\d+$/);
+  t.is((await login('console-secret-42')).status, 429, 'a right guess during the lockout is refused too');
+});
+
+test('a malformed JSON login is a 400, and the token it carries never reaches the log', async (t) => {
+  const { api } = await startEmulator(t);
+  const server = await startServer(t, { api, consoleToken: 'console-secret-42' });
+  const response = await fetch(server.url.replace(/\/wechat$/, '/console/login'), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: '{"token":"console-secret-42"',
+  });
+  t.is(response.status, 400);
+  t.false((await response.text()).includes('console-secret-42'));
+  t.false(server.log.text().includes('console-secret-42'), server.log.text());
+  t.like(server.log.lines().at(-1), { level: 40, status: 400, path: '/console/login' });
+});
+
+test('a vendor file named after an inherited member of an object (__proto__, constructor, toString) is a 404, not an error', async (t) => {
+  const { api, emulator } = await startEmulator(t);
+  const server = await startServer(t, { api, emulator });
+  const base = server.url.replace(/\/wechat$/, '/console');
+  for (const name of ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'])
+    t.is((await fetch(`${base}/vendor/${name}`)).status, 404, name);
+  t.is((await fetch(`${base}/vendor/preact.js`)).status, 200);
+  t.is((await fetch(`${base}/static/constructor.js`)).status, 404);
+  t.false(server.log.text().includes('"level":50'), 'nothing was logged as an error');
+});
+
+test('simulate checks the action: a wrong kind, a field of the wrong type or too long is a 400 naming the field', async (t) => {
+  const { api, emulator } = await startEmulator(t);
+  const server = await startServer(t, { api, emulator });
+  const simulate = async (action: unknown) => {
+    const response = await fetch(server.url.replace(/\/wechat$/, '/console/api/simulate'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: 'oConsoleUser', action }),
+    });
+    return { status: response.status, body: (await response.json()) as { error?: string; text?: string } };
+  };
+  const refused = async (action: unknown, field: RegExp) => {
+    const { status, body } = await simulate(action);
+    t.is(status, 400);
+    t.regex(body.error ?? '', field);
+  };
+  await refused({ kind: 'click', key: 42 }, /action\.key/);
+  await refused({ kind: 'text', text: ['a'] }, /action\.text/);
+  await refused({ kind: 'text', text: 'x'.repeat(5000) }, /action\.text/);
+  await refused({ kind: 'view' }, /action\.url/);
+  await refused({ kind: 'scan', scene: { $gt: '' } }, /action\.scene/);
+  await refused({ kind: 'teleport' }, /action\.kind/);
+  await refused('click', /action/);
+  t.false(server.log.text().includes('"level":50'), 'nothing failed inside');
+  // A scene may be a number, as campaign scenes are.
+  t.like(await simulate({ kind: 'subscribe', scene: 1001 }), { status: 200, body: { text: 'text: door welcome door' } });
+});
+
+test('behind a TLS proxy (BOT_TRUST_PROXY) the session cookie is Secure; without it a forwarded https is not believed', async (t) => {
+  const { api } = await startEmulator(t);
+  const login = async (trustProxy: boolean) => {
+    const server = await startServer(t, { api, consoleToken: 'console-secret-42', trustProxy });
+    const url = new URL(server.url.replace(/\/wechat$/, '/console/login'));
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-proto': 'https', origin: `https://${url.host}` },
+      body: JSON.stringify({ token: 'console-secret-42' }),
+    });
+    return { status: response.status, cookie: response.headers.get('set-cookie') ?? '' };
+  };
+  const proxied = await login(true);
+  t.is(proxied.status, 204);
+  t.regex(proxied.cookie, /;\s*secure/i);
+  t.is((await login(false)).status, 403, 'the page is not https://… as far as the bot can tell');
+});
+
+test('console pages, its API and the demo login page cannot be framed or sniffed', async (t) => {
+  const { api, emulator } = await startEmulator(t);
+  const server = await startServer(t, { api, emulator });
+  await server.sync!.firstPass;
+  const base = server.url.replace(/\/wechat$/, '');
+  for (const path of ['/console', '/console/static/app.js', '/console/vendor/preact.js', '/console/api/state', '/demo/login']) {
+    const { headers } = await fetch(base + path);
+    t.is(headers.get('x-frame-options'), 'DENY', path);
+    t.regex(headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/, path);
+    t.is(headers.get('x-content-type-options'), 'nosniff', path);
+  }
+  for (const path of ['/qr/poster.svg', '/qr/nobody.png', '/demo/api/login/d_AAAAAAAAAAAAAAAAAAAAAAAA'])
+    t.is((await fetch(base + path)).headers.get('x-content-type-options'), 'nosniff', path);
+});
+
+test('behind a proxy (BOT_TRUST_PROXY) wrong tokens are counted per client, by the address the proxy added, whatever the client put before it', async (t) => {
+  const { api } = await startEmulator(t);
+  const server = await startServer(t, { api, consoleToken: 'console-secret-42', trustProxy: true });
+  // nginx's $proxy_add_x_forwarded_for: what the client sent, then the address nginx saw.
+  const login = (client: string, spoofed: string) =>
+    fetch(server.url.replace(/\/wechat$/, '/console/login'), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-forwarded-for': `${spoofed}, ${client}` },
+      body: JSON.stringify({ token: 'wrong' }),
+    });
+  await withinOneMinute();
+  for (let i = 0; i < 10; i++) await login('203.0.113.7', `10.0.0.${i}`);
+  t.is((await login('203.0.113.7', '10.0.0.99')).status, 429);
+  t.is((await login('203.0.113.8', '10.0.0.1')).status, 401, 'another client is not locked out');
 });

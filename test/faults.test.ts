@@ -136,7 +136,7 @@ test('SIGTERM: stops accepting, finishes the push in flight, exits 0', async (t)
     BOT_CONFIG: join(dir, 'bot.config.ts'),
     WECHAT_TOKEN: TOKEN,
   });
-  const url = (await app.until(/listening on (http:\/\/localhost:\d+\/wechat)/))[1]!.replace('localhost', '127.0.0.1');
+  const url = (await app.until(/listening on (http:\/\/(?:localhost|127\.0\.0\.1):\d+\/wechat)/))[1]!.replace('localhost', '127.0.0.1');
   const { signedQuery, pushXml } = await import('./_helpers.ts');
   const inFlight = fetch(`${url}?${signedQuery()}`, {
     method: 'POST',

@@ -1,6 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
 import { openStore, type Store } from '../core/store.ts';
-import { eventFields, memoryLogger, openid, readReply, startEmulator, startServer, testConfig } from './_helpers.ts';
+import { eventFields, memoryLogger, openid, readReply, startEmulator, startServer, testConfig, withinOneMinute } from './_helpers.ts';
 import { dumpRedis, redisTest, startRedis } from './_redis.ts';
 
 const TOKEN = 'site-backend-token-123';
@@ -98,6 +98,23 @@ test('no BOT_API_TOKEN: the routes do not exist; a wrong token is refused', asyn
   const { base } = await loginServer(t);
   t.is((await fetch(`${base}/api/login`, { method: 'POST' })).status, 401);
   t.is((await fetch(`${base}/api/login`, { method: 'POST', headers: { authorization: 'Bearer wrong' } })).status, 401);
+});
+
+test('guessing BOT_API_TOKEN: after 10 wrong tokens in a minute, counted across instances sharing the store, every request from that address gets 429', async (t) => {
+  const store = await openStore('memory://', { log: memoryLogger().log });
+  t.teardown(() => store.close());
+  const a = await loginServer(t, { store });
+  const b = await loginServer(t, { store });
+  const call = (base: string, token: string) =>
+    fetch(`${base}/api/login`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+  await withinOneMinute();
+  const statuses = [];
+  for (let i = 0; i < 10; i++) statuses.push((await call(i % 2 ? a.base : b.base, `guess-${i}`)).status);
+  t.deepEqual(statuses, Array(10).fill(401));
+  const locked = await call(a.base, 'guess-10');
+  t.is(locked.status, 429);
+  t.regex(locked.headers.get('retry-after') ?? '', /^\d+$/);
+  t.is((await call(b.base, TOKEN)).status, 429, 'the right token during the lockout is refused too');
 });
 
 test('creating codes is rate limited per client', async (t) => {

@@ -2,7 +2,7 @@ import test from 'ava';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
 import { qrPng, qrSvg } from '../core/qr-image.ts';
-import { startEmulator, startServer } from './_helpers.ts';
+import { eventFields, openid, readReply, startEmulator, startServer, testConfig, withinOneMinute } from './_helpers.ts';
 
 // jsqr is CommonJS with an ES-style default: under NodeNext its function is at .default.
 const jsQR = jsQRModule.default;
@@ -73,4 +73,60 @@ test('before the sync made a code, its image is a clear 404', async (t) => {
   const response = await fetch(`${server.url.replace(/\/wechat$/, '')}/qr/door.png`);
   t.is(response.status, 404);
   t.regex(await response.text(), /no code yet/);
+});
+
+test('a PNG wider than 2048 px is served at 2048 px', async (t) => {
+  const { api } = await startEmulator(t);
+  const server = await startServer(t, { api });
+  await server.sync!.firstPass;
+  const png = await fetch(`${server.url.replace(/\/wechat$/, '')}/qr/poster.png?size=4096`);
+  t.is(png.status, 200);
+  t.is(PNG.sync.read(Buffer.from(await png.arrayBuffer())).width, 2048);
+});
+
+// Serial, so that no other test of this file renders meanwhile: it measures this process's CPU time.
+test.serial(
+  'sixteen concurrent requests for a large PNG not rendered yet cost one render, and pushes are answered meanwhile',
+  async (t) => {
+    const { api } = await startEmulator(t);
+    const server = await startServer(t, { api });
+    await server.sync!.firstPass;
+    const base = server.url.replace(/\/wechat$/, '');
+    const image = async (campaign: string, size = 2048) =>
+      Buffer.from(await (await fetch(`${base}/qr/${campaign}.png?size=${size}`)).arrayBuffer());
+    const cpu = () => process.cpuUsage().user + process.cpuUsage().system;
+    await image('door', 128);
+    let before = cpu();
+    await image('door');
+    const one = cpu() - before;
+
+    before = cpu();
+    const burst = Promise.all(Array.from({ length: 16 }, () => image('poster')));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const pushed = Date.now();
+    t.like(await readReply(await server.push(eventFields(openid(), 'CLICK', { EventKey: 'TODAY' }))), { Content: 'today reply' });
+    const push = Date.now() - pushed;
+    const images = await burst;
+    const sixteen = cpu() - before;
+    t.true(images.every((png) => png.equals(images[0]!)));
+    t.true(sixteen < one * 2, `sixteen images took ${Math.round(sixteen / 1000)} ms of CPU, one ${Math.round(one / 1000)} ms`);
+    t.true(push < 500, `a push waited ${push} ms`);
+  },
+);
+
+test('rendering images is rate limited per client; images already rendered are still served', async (t) => {
+  const { api } = await startEmulator(t);
+  const campaigns = Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`c${i}`, { scene: `c${i}`, expireSeconds: 86_400 }]));
+  const server = await startServer(t, { api, config: testConfig({ campaigns }) });
+  await server.sync!.firstPass;
+  const base = server.url.replace(/\/wechat$/, '');
+  const files = Object.keys(campaigns).flatMap((name) => [`${name}.svg`, `${name}.png?size=128`, `${name}.png?size=256`]);
+  await withinOneMinute();
+  const statuses = [];
+  for (const file of files.slice(0, 60)) statuses.push((await fetch(`${base}/qr/${file}`)).status);
+  t.deepEqual(statuses, Array(60).fill(200));
+  const refused = await fetch(`${base}/qr/${files[60]}`);
+  t.is(refused.status, 429);
+  t.regex(refused.headers.get('retry-after') ?? '', /^\d+$/);
+  t.is((await fetch(`${base}/qr/${files[0]}`)).status, 200, 'one rendered before is served from memory');
 });

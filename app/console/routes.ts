@@ -13,8 +13,10 @@ import { secretMatches } from '../../core/signature.ts';
 import type { Store } from '../../core/store.ts';
 import { campaignSeries, campaignStats } from '../../plugins/scene-campaign.ts';
 import { LAST_SYNC_KEY, syncOnce } from '../../plugins/sync.ts';
+import { pageHeaders, sameOriginJson } from '../browser-guards.ts';
+import { tooManyRequests, wrongTokens, WRONG_TOKENS_PER_MINUTE } from '../rate-limit.ts';
 import type { WechatEmulator } from '../emulator.ts';
-import { describeReply, simulate, type SimulatedAction } from '../simulator.ts';
+import { describeReply, parseAction, simulate } from '../simulator.ts';
 import type { EventLog } from './event-log.ts';
 
 /** Options of {@link consoleRoutes}. */
@@ -33,17 +35,27 @@ export interface ConsoleOptions {
 }
 
 const SESSION_MS = 12 * 3600_000;
+// The console loads its scripts, styles, images and data from this server only (codes as data: URLs).
+const CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const require = createRequire(import.meta.url);
 // Browser builds out of node_modules (the packages do not export these paths, so go by folder).
 const htmDir = join(dirname(require.resolve('htm')), '..');
 const uplotDir = dirname(require.resolve('uplot'));
-const vendor: Record<string, string> = {
-  'preact.js': join(htmDir, 'preact', 'standalone.module.js'),
-  'uplot.js': join(uplotDir, 'uPlot.esm.js'),
-  'uplot.css': join(uplotDir, 'uPlot.min.css'),
-};
+// Maps, not objects: a name from the URL must not find an inherited member (__proto__, toString).
+const vendor = new Map([
+  ['preact.js', join(htmDir, 'preact', 'standalone.module.js')],
+  ['uplot.js', join(uplotDir, 'uPlot.esm.js')],
+  ['uplot.css', join(uplotDir, 'uPlot.min.css')],
+]);
 const staticDir = new URL('./static/', import.meta.url);
-const TYPES: Record<string, string> = { js: 'text/javascript', css: 'text/css', html: 'text/html' };
+const TYPES = new Map([
+  ['js', 'text/javascript'],
+  ['css', 'text/css'],
+  ['html', 'text/html'],
+]);
+const typeOf = (file: string) => TYPES.get(file.split('.').pop()!) ?? 'text/plain';
+// JSON only: the parsers for what a cross-site form can send are off.
+const json = (limit: string) => koaBody({ json: true, jsonLimit: limit, urlencoded: false, text: false, multipart: false });
 
 /**
  * The console at /console: the phone (menu and chat, in emulator mode), campaigns with their codes
@@ -58,6 +70,7 @@ export function consoleRoutes(options: ConsoleOptions): Router {
   const canSimulate = Boolean(emulator);
   const { consoleToken } = options;
   const sessions = new Map<string, number>();
+  const wrong = wrongTokens(store);
   const router = new Router({ prefix: '/console' });
 
   const session = (koa: KoaContext) => {
@@ -77,21 +90,28 @@ export function consoleRoutes(options: ConsoleOptions): Router {
   };
 
   router.use(async (koa, next) => (enabled ? next() : void (koa.status = 404)));
+  router.use(pageHeaders(CSP));
+  // Whatever changes something takes JSON from this server's own pages only.
+  router.use((koa, next) => (koa.method === 'GET' || koa.method === 'HEAD' ? next() : sameOriginJson(koa, next)));
 
   router.get('/', (koa) => serveStatic(koa, 'index.html'));
   router.get('/static/:file', (koa) => serveStatic(koa, koa.params.file ?? ''));
   router.get('/vendor/:file', (koa) => {
-    const file = vendor[koa.params.file ?? ''];
+    const file = vendor.get(koa.params.file ?? '');
     if (!file) return void (koa.status = 404);
-    koa.type = TYPES[file.split('.').pop()!] ?? 'text/plain';
+    koa.type = typeOf(file);
     koa.set('Cache-Control', 'max-age=3600');
     koa.body = readFileSync(file);
   });
 
   // The token travels in a POST body, never in a URL; the session is an HttpOnly cookie.
-  router.post('/login', koaBody({ json: true, urlencoded: true, jsonLimit: '4kb', formLimit: '4kb' }), (koa) => {
+  router.post('/login', json('4kb'), async (koa) => {
+    if (!(await wrong.allows(koa))) {
+      return tooManyRequests(koa, { error: `more than ${WRONG_TOKENS_PER_MINUTE} wrong tokens in a minute from this address: wait` });
+    }
     const given = (koa.request as { body?: { token?: unknown } }).body?.token;
     if (!consoleToken || !secretMatches(given, consoleToken)) {
+      await wrong.take(koa);
       log.warn('console: a login with a wrong token was refused');
       koa.status = 401;
       koa.body = { error: 'wrong token' };
@@ -99,7 +119,8 @@ export function consoleRoutes(options: ConsoleOptions): Router {
     }
     const id = randomBytes(24).toString('base64url');
     sessions.set(id, Date.now() + SESSION_MS);
-    koa.cookies.set('bot_console', id, { httpOnly: true, sameSite: 'strict', path: '/console', maxAge: SESSION_MS });
+    // Secure over https, which behind a TLS proxy the bot knows only with BOT_TRUST_PROXY.
+    koa.cookies.set('bot_console', id, { httpOnly: true, sameSite: 'strict', secure: koa.secure, path: '/console', maxAge: SESSION_MS });
     koa.status = 204;
   });
 
@@ -150,21 +171,27 @@ export function consoleRoutes(options: ConsoleOptions): Router {
     koa.body = { last, plan };
   });
 
-  router.post('/api/simulate', guard, koaBody({ json: true, jsonLimit: '16kb' }), async (koa) => {
+  router.post('/api/simulate', guard, json('16kb'), async (koa) => {
     if (!canSimulate) {
       koa.status = 403;
       koa.body = { error: 'the console simulates users only against the emulator' };
       return;
     }
-    const body = (koa.request as { body?: { user?: unknown; action?: SimulatedAction } }).body;
+    const body = (koa.request as { body?: { user?: unknown; action?: unknown } }).body;
     const user = typeof body?.user === 'string' && /^[A-Za-z0-9_-]{1,64}$/.test(body.user) ? body.user : undefined;
-    if (!user || !body?.action) {
+    if (!user) {
       koa.status = 400;
-      koa.body = { error: 'needs { user, action }' };
+      koa.body = { error: 'needs { user, action }: user is 1 to 64 letters, digits, _ or -' };
+      return;
+    }
+    const parsed = parseAction(body?.action);
+    if ('error' in parsed) {
+      koa.status = 400;
+      koa.body = { error: parsed.error };
       return;
     }
     // Through the same path WeChat uses: a signed push to this server's own callback.
-    const result = await simulate(body.action, {
+    const result = await simulate(parsed.action, {
       url: `http://127.0.0.1:${koa.socket.localPort}/wechat`,
       token: options.wechatToken,
       user,
@@ -197,7 +224,7 @@ function serveStatic(koa: KoaContext, file: string): void {
   if (!/^[a-z-]+\.(html|js|css)$/.test(file)) return void (koa.status = 404);
   try {
     koa.body = readFileSync(new URL(file, staticDir));
-    koa.type = TYPES[file.split('.').pop()!]!;
+    koa.type = typeOf(file);
     koa.set('Cache-Control', 'no-cache');
   } catch {
     koa.status = 404;

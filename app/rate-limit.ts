@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import type { Context as KoaContext } from 'koa';
+import type { Store } from '../core/store.ts';
+
+/** Options of {@link rateLimit}. */
+export interface RateLimitOptions {
+  store: Store;
+  /** Names the counter: `rate:<name>:<address hash>:<minute>`. */
+  name: string;
+  /** What one address may do in a minute. */
+  perMinute: number;
+}
+
+/**
+ * One address's count in the current minute, kept in the store so every instance sharing the store
+ * shares the count. A store that fails lets the request through: the limit must not take the
+ * route down with the store.
+ * @example
+ * const limit = rateLimit({ store, name: 'qr', perMinute: 60 })
+ * if (!(await limit.take(koa))) return tooManyRequests(koa, 'at most 60 images a minute')
+ */
+export interface RateLimit {
+  /** Counts one (a request, or a failed attempt); false once the address has gone over its minute's limit. */
+  take(koa: KoaContext): Promise<boolean>;
+  /** False when the address has used up its minute, without counting anything. */
+  allows(koa: KoaContext): Promise<boolean>;
+}
+
+const WINDOW_MS = 60_000;
+
+/**
+ * A per-address, per-minute limit through the store.
+ * @example
+ * const failures = rateLimit({ store, name: 'auth-failed', perMinute: 10 })
+ * if (!(await failures.allows(koa))) return tooManyRequests(koa, { error: 'too many wrong tokens' })
+ * if (!secretMatches(given, token)) await failures.take(koa)
+ */
+export function rateLimit(options: RateLimitOptions): RateLimit {
+  const { store, name, perMinute } = options;
+  // Hashed so the keys do not show addresses at a glance (not a secret: IPv4 can be tried in full).
+  const keyOf = (koa: KoaContext) =>
+    `rate:${name}:${createHash('sha256').update(koa.ip).digest('hex').slice(0, 16)}:${Math.floor(Date.now() / WINDOW_MS)}`;
+  return {
+    // The counter lives a little over its minute, so it outlasts the window it counts.
+    take: async (koa) => (await store.increment(keyOf(koa), 1, WINDOW_MS + 1000).catch(() => 0)) <= perMinute,
+    allows: async (koa) => ((await store.get<number>(keyOf(koa)).catch(() => undefined)) ?? 0) < perMinute,
+  };
+}
+
+/**
+ * The count of wrong tokens (BOT_CONSOLE_TOKEN at /console/login, BOT_API_TOKEN at /api) one
+ * address may send in a minute, both together: read it before checking a token, so that once it is
+ * used up even the right one is refused until the minute ends, and count each wrong one.
+ * @example
+ * const wrong = wrongTokens(store)
+ * if (!(await wrong.allows(koa))) return tooManyRequests(koa, { error: 'too many wrong tokens' })
+ */
+export function wrongTokens(store: Store): RateLimit {
+  return rateLimit({ store, name: 'wrong-token', perMinute: WRONG_TOKENS_PER_MINUTE });
+}
+
+/** Wrong tokens an address may send in a minute before it is refused (429) until the minute ends. */
+export const WRONG_TOKENS_PER_MINUTE = 10;
+
+/**
+ * Answers 429 with Retry-After set to the end of the current minute, when the count starts again.
+ * @example
+ * if (!(await limit.take(koa))) return tooManyRequests(koa, 'too many requests')
+ */
+export function tooManyRequests(koa: KoaContext, body: unknown): void {
+  koa.status = 429;
+  koa.set('Retry-After', String(Math.ceil((WINDOW_MS - (Date.now() % WINDOW_MS)) / 1000)));
+  koa.body = body;
+}
