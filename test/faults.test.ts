@@ -82,7 +82,9 @@ test('a plugin that never resolves: the push and its retry are answered in time,
   const retry = await server.push(fields);
   t.is(retry.status, 200, 'the retry is answered too (success: the first run has not finished)');
   await readReply(retry);
-  t.true(Date.now() - started < 1500);
+  // Each is answered at the 300 ms deadline: well inside WeChat's 5 s, even on a loaded machine.
+  // Without the deadline neither would ever be answered.
+  t.true(Date.now() - started < 4500);
   t.is(runs, 1);
 });
 
