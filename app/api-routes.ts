@@ -1,9 +1,9 @@
 import Router from '@koa/router';
-import type { Logins } from '../core/logins.ts';
-import type { Logger } from '../core/log.ts';
-import { qrSvg, type QrRenderer } from '../core/qr-image.ts';
-import { secretMatches } from '../core/signature.ts';
-import type { Store } from '../core/store.ts';
+import type { Logins } from '../core/features/logins.ts';
+import type { Logger } from '../core/kernel/log.ts';
+import { qrSvg, type QrRenderer } from '../core/api/qr-image.ts';
+import { secretMatches } from '../core/protocol/signature.ts';
+import type { Store } from '../core/state/store.ts';
 import { rateLimit, tooManyRequests, wrongTokens, WRONG_TOKENS_PER_MINUTE } from './rate-limit.ts';
 
 /** Options of {@link loginApi}. */

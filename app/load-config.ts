@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { resolveConfig, type BotConfig, type ResolvedConfig } from '../core/config.ts';
+import { resolveConfig, type BotConfig, type ResolvedConfig } from '../core/config/bot-config.ts';
 
 /**
  * Imports a config file (its default export) and validates it.

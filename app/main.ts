@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createLogger } from '../core/log.ts';
+import { createLogger } from '../core/kernel/log.ts';
 import { startRuntime } from './runtime.ts';
 import { createApp } from './server.ts';
 import { loadDotEnv, readSettings } from './settings.ts';

@@ -1,9 +1,9 @@
 import Router from '@koa/router';
 import { LRUCache } from 'lru-cache';
-import type { ResolvedConfig } from '../core/config.ts';
-import { qrSvg, type QrRenderer } from '../core/qr-image.ts';
-import { readQrRecord } from '../core/qr-records.ts';
-import type { Store } from '../core/store.ts';
+import type { ResolvedConfig } from '../core/config/bot-config.ts';
+import { qrSvg, type QrRenderer } from '../core/api/qr-image.ts';
+import { readQrRecord } from '../core/api/qr-records.ts';
+import type { Store } from '../core/state/store.ts';
 import { rateLimit, tooManyRequests } from './rate-limit.ts';
 
 /** Options of {@link qrRoutes}. */

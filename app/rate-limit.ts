@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Context as KoaContext } from 'koa';
-import type { Store } from '../core/store.ts';
+import type { Store } from '../core/state/store.ts';
 
 /** Options of {@link rateLimit}. */
 export interface RateLimitOptions {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { WechatCrypto } from '../core/crypto.ts';
-import { sign } from '../core/signature.ts';
-import { cdata, parseXml, type XmlObject } from '../core/xml.ts';
+import { WechatCrypto } from '../core/protocol/crypto.ts';
+import { sign } from '../core/protocol/signature.ts';
+import { cdata, parseXml, type XmlObject } from '../core/protocol/xml.ts';
 
 /** What the simulator can do as a WeChat user. */
 export type SimulatedAction =

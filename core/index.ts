@@ -1,6 +1,6 @@
 /** The framework's public API: import from here in bot.config.ts and in plugins. */
-export { Bot, BotError, type BotOptions, type Middleware, type Plugin, type PluginInit } from './bot.ts';
-export { actionNameOf, QR_LIMITS, type CampaignCode, type QrActionName } from './campaigns.ts';
+export { Bot, BotError, type BotOptions, type Middleware, type Plugin, type PluginInit } from './kernel/bot.ts';
+export { actionNameOf, QR_LIMITS, type CampaignCode, type QrActionName } from './config/campaigns.ts';
 export {
   ConfigError,
   defineConfig,
@@ -11,20 +11,20 @@ export {
   type CampaignFlavor,
   type CampaignNamesOf,
   type ResolvedConfig,
-} from './config.ts';
-export type { Context, UserHandle } from './context.ts';
-export { WechatCrypto, CryptoError, aesKeyFrom } from './crypto.ts';
-export { dedupeKeyOf, EVENT_TYPES, toEvent, type EventOf, type EventType, type WechatEvent } from './events.ts';
-export { answer, click, on, type Answer, type ContextOf, type Handler } from './filters.ts';
-export { createLogger, maskId, type Logger } from './log.ts';
-export { validateMenu, type ClickKeysOf, type Menu, type MenuAction, type MenuButton } from './menu.ts';
-export { normalizeReply, renderReply, type Article, type NormalReply, type Reply } from './reply.ts';
-export { sign, signatureMatches } from './signature.ts';
-export { openStore, type Store } from './store.ts';
-export { wechatRouter, type TransportOptions, type WechatRoutes } from './transport.ts';
-export { Users, type UserRecord } from './users.ts';
-export { WechatApi, ApiError, ApiArgumentError, customMessageOf, type ApiOptions, type CustomMessage, type QrCode } from './api.ts';
-export { qrPng, qrSvg, type QrImageOptions } from './qr-image.ts';
-export { Scenes, type CreatedScene, type SceneHandler, type SceneHit } from './scenes.ts';
-export { Logins, type LoginOptions, type LoginStatus } from './logins.ts';
-export { Invites, type InviteFollow, type InviteOptions } from './invites.ts';
+} from './config/bot-config.ts';
+export type { Context, UserHandle } from './kernel/context.ts';
+export { WechatCrypto, CryptoError, aesKeyFrom } from './protocol/crypto.ts';
+export { dedupeKeyOf, EVENT_TYPES, toEvent, type EventOf, type EventType, type WechatEvent } from './protocol/events.ts';
+export { answer, click, on, type Answer, type ContextOf, type Handler } from './kernel/filters.ts';
+export { createLogger, maskId, type Logger } from './kernel/log.ts';
+export { validateMenu, type ClickKeysOf, type Menu, type MenuAction, type MenuButton } from './config/menu.ts';
+export { normalizeReply, renderReply, type Article, type NormalReply, type Reply } from './protocol/reply.ts';
+export { sign, signatureMatches } from './protocol/signature.ts';
+export { openStore, type Store } from './state/store.ts';
+export { wechatRouter, type TransportOptions, type WechatRoutes } from './koa/transport.ts';
+export { Users, type UserRecord } from './state/users.ts';
+export { WechatApi, ApiError, ApiArgumentError, customMessageOf, type ApiOptions, type CustomMessage, type QrCode } from './api/client.ts';
+export { qrPng, qrSvg, type QrImageOptions } from './api/qr-image.ts';
+export { Scenes, type CreatedScene, type SceneHandler, type SceneHit } from './features/scenes.ts';
+export { Logins, type LoginOptions, type LoginStatus } from './features/logins.ts';
+export { Invites, type InviteFollow, type InviteOptions } from './features/invites.ts';

@@ -1,7 +1,7 @@
-import type { Plugin } from '../core/bot.ts';
-import type { BotContext, ResolvedConfig } from '../core/config.ts';
-import { answer, type ContextOf } from '../core/filters.ts';
-import type { Store } from '../core/store.ts';
+import type { Plugin } from '../core/kernel/bot.ts';
+import type { BotContext, ResolvedConfig } from '../core/config/bot-config.ts';
+import { answer, type ContextOf } from '../core/kernel/filters.ts';
+import type { Store } from '../core/state/store.ts';
 
 /**
  * Routes menu `CLICK` keys to their replies or handlers. An unknown key is logged and falls

@@ -1,10 +1,10 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Plugin } from '../core/bot.ts';
-import type { Context } from '../core/context.ts';
-import { dedupeKeyOf } from '../core/events.ts';
-import type { NormalReply } from '../core/reply.ts';
-import type { Store } from '../core/store.ts';
+import type { Plugin } from '../core/kernel/bot.ts';
+import type { Context } from '../core/kernel/context.ts';
+import { dedupeKeyOf } from '../core/protocol/events.ts';
+import type { NormalReply } from '../core/protocol/reply.ts';
+import type { Store } from '../core/state/store.ts';
 
 /** Options of {@link dedupe}. */
 export interface DedupeOptions {

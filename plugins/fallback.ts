@@ -1,6 +1,6 @@
-import type { Plugin } from '../core/bot.ts';
-import type { BotContext, ResolvedConfig } from '../core/config.ts';
-import { answer } from '../core/filters.ts';
+import type { Plugin } from '../core/kernel/bot.ts';
+import type { BotContext, ResolvedConfig } from '../core/config/bot-config.ts';
+import { answer } from '../core/kernel/filters.ts';
 
 // Events WeChat shows no reply to, reports rather than user actions, and follows (the welcome answers those).
 const SILENT = new Set([

@@ -1,6 +1,6 @@
-import type { Plugin } from '../core/bot.ts';
-import type { BotContext, ResolvedConfig } from '../core/config.ts';
-import type { Scenes } from '../core/scenes.ts';
+import type { Plugin } from '../core/kernel/bot.ts';
+import type { BotContext, ResolvedConfig } from '../core/config/bot-config.ts';
+import type { Scenes } from '../core/features/scenes.ts';
 import { clickRouter } from './click-router.ts';
 import { dedupe, type DedupeOptions } from './dedupe.ts';
 import { fallback } from './fallback.ts';

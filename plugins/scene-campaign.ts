@@ -1,8 +1,8 @@
-import type { Plugin } from '../core/bot.ts';
-import type { BotContext, ResolvedConfig } from '../core/config.ts';
-import { answer, type ContextOf } from '../core/filters.ts';
-import type { Scenes } from '../core/scenes.ts';
-import type { Counter, Store } from '../core/store.ts';
+import type { Plugin } from '../core/kernel/bot.ts';
+import type { BotContext, ResolvedConfig } from '../core/config/bot-config.ts';
+import { answer, type ContextOf } from '../core/kernel/filters.ts';
+import type { Scenes } from '../core/features/scenes.ts';
+import type { Counter, Store } from '../core/state/store.ts';
 
 /** A campaign's counters. Anonymous: they survive the purge of the users they count. */
 export interface CampaignStats {

@@ -1,10 +1,10 @@
-import type { Plugin } from '../core/bot.ts';
-import type { ResolvedConfig } from '../core/config.ts';
-import type { Logger } from '../core/log.ts';
-import type { Menu } from '../core/menu.ts';
-import type { WechatApi } from '../core/api.ts';
-import { clearUncertain, createCampaignCode, creationState, readQrRecord } from '../core/qr-records.ts';
-import type { Store } from '../core/store.ts';
+import type { Plugin } from '../core/kernel/bot.ts';
+import type { ResolvedConfig } from '../core/config/bot-config.ts';
+import type { Logger } from '../core/kernel/log.ts';
+import type { Menu } from '../core/config/menu.ts';
+import type { WechatApi } from '../core/api/client.ts';
+import { clearUncertain, createCampaignCode, creationState, readQrRecord } from '../core/api/qr-records.ts';
+import type { Store } from '../core/state/store.ts';
 
 /** What one pass of the sync did (or, in a dry run, would do). */
 export interface SyncReport {

@@ -1,6 +1,6 @@
-import type { Plugin } from '../core/bot.ts';
-import type { Context } from '../core/context.ts';
-import type { Users } from '../core/users.ts';
+import type { Plugin } from '../core/kernel/bot.ts';
+import type { Context } from '../core/kernel/context.ts';
+import type { Users } from '../core/state/users.ts';
 
 /**
  * On unsubscribe, deletes everything held about the user, after the rest of the chain has seen

@@ -1,6 +1,6 @@
-import type { Plugin } from '../core/bot.ts';
-import type { BotContext, ResolvedConfig } from '../core/config.ts';
-import { answer, type ContextOf } from '../core/filters.ts';
+import type { Plugin } from '../core/kernel/bot.ts';
+import type { BotContext, ResolvedConfig } from '../core/config/bot-config.ts';
+import { answer, type ContextOf } from '../core/kernel/filters.ts';
 
 /**
  * On subscribe, answers with the welcome of the campaign that brought the user, else the default,

@@ -5,16 +5,16 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import { createApp, type AppOptions } from '../app/server.ts';
-import { resolveConfig, type BotConfig, type BotContext } from '../core/config.ts';
-import { WechatCrypto } from '../core/crypto.ts';
-import type { EventOf, EventType } from '../core/events.ts';
-import { createLogger, type Logger } from '../core/log.ts';
-import type { NormalReply } from '../core/reply.ts';
-import { sign } from '../core/signature.ts';
-import { openStore, type Store } from '../core/store.ts';
-import { parseXml, cdata, type XmlObject } from '../core/xml.ts';
-import type { Menu } from '../core/menu.ts';
-import type { WechatApi } from '../core/api.ts';
+import { resolveConfig, type BotConfig, type BotContext } from '../core/config/bot-config.ts';
+import { WechatCrypto } from '../core/protocol/crypto.ts';
+import type { EventOf, EventType } from '../core/protocol/events.ts';
+import { createLogger, type Logger } from '../core/kernel/log.ts';
+import type { NormalReply } from '../core/protocol/reply.ts';
+import { sign } from '../core/protocol/signature.ts';
+import { openStore, type Store } from '../core/state/store.ts';
+import { parseXml, cdata, type XmlObject } from '../core/protocol/xml.ts';
+import type { Menu } from '../core/config/menu.ts';
+import type { WechatApi } from '../core/api/client.ts';
 import type { WechatEmulator } from '../app/emulator.ts';
 
 export const TOKEN = 'testtoken';
@@ -244,7 +244,7 @@ export async function readReply(response: Response): Promise<'success' | XmlObje
 
 /** A bot with the default chain on a memory store, driven without HTTP. */
 export async function makeBot(t: ExecutionContext, config: BotConfig = testConfig(), store?: Store) {
-  const { Bot } = await import('../core/bot.ts');
+  const { Bot } = await import('../core/kernel/bot.ts');
   const { defaultPlugins } = await import('../plugins/index.ts');
   const log = memoryLogger();
   const ownStore = store ?? (await openStore('memory://', { log: log.log }));
@@ -260,7 +260,7 @@ export async function startEmulator(
   options: { store?: Store; tokenMode?: 'stable' | 'classic'; timeoutMs?: number; busyRetryMs?: number[] } = {},
 ) {
   const { WechatEmulator } = await import('../app/emulator.ts');
-  const { WechatApi } = await import('../core/api.ts');
+  const { WechatApi } = await import('../core/api/client.ts');
   const emulator = new WechatEmulator({ appId: APPID, secret: 'test-secret' });
   const served = await emulator.listen();
   t.teardown(served.close);

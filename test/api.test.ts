@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ApiArgumentError, ApiError, customMessageOf } from '../core/api.ts';
+import { ApiArgumentError, ApiError, customMessageOf } from '../core/api/client.ts';
 import { startEmulator } from './_helpers.ts';
 
 test('one token is fetched for many concurrent calls', async (t) => {

@@ -1,7 +1,7 @@
 import test from 'ava';
-import { Bot, type Plugin } from '../core/bot.ts';
-import { click, on } from '../core/filters.ts';
-import { openStore } from '../core/store.ts';
+import { Bot, type Plugin } from '../core/kernel/bot.ts';
+import { click, on } from '../core/kernel/filters.ts';
+import { openStore } from '../core/state/store.ts';
 import { event, makeBot, memoryLogger, testConfig } from './_helpers.ts';
 
 async function bare(plugins: Plugin[]) {

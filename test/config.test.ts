@@ -1,6 +1,6 @@
 import test from 'ava';
-import { ConfigError, defineConfig, resolveConfig, type BotConfig, type CampaignNamesOf } from '../core/config.ts';
-import { validateMenu } from '../core/menu.ts';
+import { ConfigError, defineConfig, resolveConfig, type BotConfig, type CampaignNamesOf } from '../core/config/bot-config.ts';
+import { validateMenu } from '../core/config/menu.ts';
 import { testConfig } from './_helpers.ts';
 
 const paths = (config: BotConfig) => {

@@ -3,8 +3,8 @@ import test from 'ava';
 import fc from 'fast-check';
 import { hash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { aesKeyFrom, CryptoError, isBase64, WechatCrypto } from '../core/crypto.ts';
-import { sign, signatureMatches } from '../core/signature.ts';
+import { aesKeyFrom, CryptoError, isBase64, WechatCrypto } from '../core/protocol/crypto.ts';
+import { sign, signatureMatches } from '../core/protocol/signature.ts';
 
 interface Vectors {
   signature_examples: { token: string; timestamp: string; nonce: string; signature: string }[];

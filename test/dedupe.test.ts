@@ -54,7 +54,7 @@ test('the store holds neither the OpenID nor the envelope of a remembered reply'
   await bot.handle(push);
   // The record is found by the hash of the key only, and holds the bare reply.
   const { createHash } = await import('node:crypto');
-  const { dedupeKeyOf } = await import('../core/events.ts');
+  const { dedupeKeyOf } = await import('../core/protocol/events.ts');
   const key = `dedupe:${createHash('sha256').update(dedupeKeyOf(push)).digest('base64url')}`;
   const record = await store.get<{ reply: unknown }>(key);
   t.deepEqual(record, { reply: { type: 'text', content: 'today reply' } });
@@ -80,7 +80,7 @@ test('with a memory store, dedupe memory is bounded: the store gets no dedupe re
   const push = event('click', { key: 'TODAY' });
   await bot.handle(push);
   const { createHash } = await import('node:crypto');
-  const { dedupeKeyOf } = await import('../core/events.ts');
+  const { dedupeKeyOf } = await import('../core/protocol/events.ts');
   t.is(await store.get(`dedupe:${createHash('sha256').update(dedupeKeyOf(push)).digest('base64url')}`), undefined);
   t.like(await bot.handle(push), { content: 'today reply' }, 'the in-process LRU still answers the retry');
 });

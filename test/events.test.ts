@@ -1,6 +1,6 @@
 import test from 'ava';
-import { dedupeKeyOf, EVENT_TYPES, EventError, toEvent, type WechatEvent } from '../core/events.ts';
-import { parseXml, XmlError } from '../core/xml.ts';
+import { dedupeKeyOf, EVENT_TYPES, EventError, toEvent, type WechatEvent } from '../core/protocol/events.ts';
+import { parseXml, XmlError } from '../core/protocol/xml.ts';
 import { ACCOUNT, pushXml } from './_helpers.ts';
 
 const base = { ToUserName: ACCOUNT, FromUserName: 'oUser', CreateTime: 1700000000 };

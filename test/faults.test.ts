@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sqlite3 from 'sqlite3';
 import type { Fault } from '../app/emulator.ts';
-import { openStore } from '../core/store.ts';
+import { openStore } from '../core/state/store.ts';
 import { APPID, TOKEN, eventFields, memoryLogger, openid, readReply, runApp, startEmulator, startServer, testConfig } from './_helpers.ts';
 
 function tempDir(t: ExecutionContext): string {

@@ -5,9 +5,9 @@ import fc from 'fast-check';
 import { createCipheriv, randomBytes } from 'node:crypto';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
-import { WechatCrypto, aesKeyFrom } from '../core/crypto.ts';
-import { sign } from '../core/signature.ts';
-import { parseXml } from '../core/xml.ts';
+import { WechatCrypto, aesKeyFrom } from '../core/protocol/crypto.ts';
+import { sign } from '../core/protocol/signature.ts';
+import { parseXml } from '../core/protocol/xml.ts';
 import { benignBody, hostileBodies, leastTime } from './_hostile-bodies.ts';
 import {
   ACCOUNT,

@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { BotConfig } from '../core/config.ts';
+import type { BotConfig } from '../core/config/bot-config.ts';
 import { eventFields, openid, readReply, startEmulator, startServer, testConfig } from './_helpers.ts';
 
 async function inviteServer(t: Parameters<typeof startServer>[0], invites: BotConfig['invites'] = {}) {
@@ -93,6 +93,6 @@ test('following, unfollowing and following again through an invite counts once',
 });
 
 test('campaign scenes and run-time scenes never collide', async (t) => {
-  const { resolveConfig } = await import('../core/config.ts');
+  const { resolveConfig } = await import('../core/config/bot-config.ts');
   t.throws(() => resolveConfig({ campaigns: { x: { scene: 'd_poster', permanent: true } } }), { message: /must not start with d_/ });
 });

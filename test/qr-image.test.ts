@@ -1,7 +1,7 @@
 import test from 'ava';
 import jsQRModule from 'jsqr';
 import { PNG } from 'pngjs';
-import { qrPng, qrSvg } from '../core/qr-image.ts';
+import { qrPng, qrSvg } from '../core/api/qr-image.ts';
 import { eventFields, openid, readReply, startEmulator, startServer, testConfig, withinOneMinute } from './_helpers.ts';
 
 // jsqr is CommonJS with an ES-style default: under NodeNext its function is at .default.

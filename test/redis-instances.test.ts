@@ -1,8 +1,8 @@
 // Two bot instances on one Redis behave as one.
 import test, { type ExecutionContext } from 'ava';
-import { openStore } from '../core/store.ts';
+import { openStore } from '../core/state/store.ts';
 import { campaignStats } from '../plugins/scene-campaign.ts';
-import { WechatApi } from '../core/api.ts';
+import { WechatApi } from '../core/api/client.ts';
 import { ACCOUNT, APPID, eventFields, memoryLogger, openid, readReply, startEmulator, startServer, testConfig } from './_helpers.ts';
 import { dumpRedis, redisTest, startRedis } from './_redis.ts';
 

@@ -3,7 +3,7 @@
 // plaintext pushes.
 import test from 'ava';
 import { readSettings, SettingsError } from '../app/settings.ts';
-import { sign } from '../core/signature.ts';
+import { sign } from '../core/protocol/signature.ts';
 import {
   AES_KEY,
   eventFields,

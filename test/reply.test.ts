@@ -1,6 +1,6 @@
 import test from 'ava';
-import { normalizeReply, renderReply, ReplyError, type Reply } from '../core/reply.ts';
-import { parseXml } from '../core/xml.ts';
+import { normalizeReply, renderReply, ReplyError, type Reply } from '../core/protocol/reply.ts';
+import { parseXml } from '../core/protocol/xml.ts';
 
 const envelope = { user: 'oUser', account: 'gh_account', createTime: 1700000123.9 };
 const render = (reply: Reply) => parseXml(renderReply(normalizeReply(reply)!, envelope));

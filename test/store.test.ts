@@ -2,7 +2,7 @@ import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type Store } from '../core/store.ts';
+import { openStore, type Store } from '../core/state/store.ts';
 import { memoryLogger } from './_helpers.ts';
 import { redisTest, startRedis } from './_redis.ts';
 
@@ -214,7 +214,7 @@ for (const kind of ['memory', 'sqlite', 'redis'] as const) {
 
 test('sqlite: expired records are swept through an index, without reading the table', async (t) => {
   const { default: KeyvSqlite } = await import('@keyv/sqlite');
-  const { SWEEP } = await import('../core/stores/sqlite.ts');
+  const { SWEEP } = await import('../core/state/stores/sqlite.ts');
   const file = join(tempDir(t), 'bot.sqlite');
   const store = await openStore(`sqlite://${file}`, { log: memoryLogger().log });
   await store.set('old', 1, 1);

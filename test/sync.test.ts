@@ -1,6 +1,6 @@
 import test from 'ava';
-import { resolveConfig } from '../core/config.ts';
-import { qrRecordKey, type QrRecord } from '../core/qr-records.ts';
+import { resolveConfig } from '../core/config/bot-config.ts';
+import { qrRecordKey, type QrRecord } from '../core/api/qr-records.ts';
 import { LAST_SYNC_KEY, sameMenu, syncOnce, type SyncReport } from '../plugins/sync.ts';
 import { eventFields, memoryLogger, openid, readReply, sqliteStore, startEmulator, startServer, testConfig, testMenu } from './_helpers.ts';
 

@@ -1,9 +1,9 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { WechatCrypto } from '../core/crypto.ts';
-import { sign } from '../core/signature.ts';
-import { params } from '../core/transport.ts';
-import { parseXml } from '../core/xml.ts';
+import { WechatCrypto } from '../core/protocol/crypto.ts';
+import { sign } from '../core/protocol/signature.ts';
+import { params } from '../core/koa/transport.ts';
+import { parseXml } from '../core/protocol/xml.ts';
 import {
   ACCOUNT,
   AES_KEY,

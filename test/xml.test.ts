@@ -1,6 +1,6 @@
 import test from 'ava';
 import fc from 'fast-check';
-import { encryptOf, parseFlat, parseFull, parseXml, XmlError } from '../core/xml.ts';
+import { encryptOf, parseFlat, parseFull, parseXml, XmlError } from '../core/protocol/xml.ts';
 import { pushXml } from './bench/job.ts';
 import { benignBody, fill, hostileBodies, leastTime } from './_hostile-bodies.ts';
 

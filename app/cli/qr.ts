@@ -2,9 +2,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createLogger } from '../../core/log.ts';
-import { qrPng, qrSvg } from '../../core/qr-image.ts';
-import { createCampaignCode, creationState, readQrRecord } from '../../core/qr-records.ts';
+import { createLogger } from '../../core/kernel/log.ts';
+import { qrPng, qrSvg } from '../../core/api/qr-image.ts';
+import { createCampaignCode, creationState, readQrRecord } from '../../core/api/qr-records.ts';
 import { startRuntime } from '../runtime.ts';
 import { loadDotEnv, readSettings } from '../settings.ts';
 

@@ -1,7 +1,7 @@
 // npm run sync [-- --dry-run] [-- --retry-uncertain]: applies bot.config.ts to the account once, or
 // prints what would change. --retry-uncertain creates permanent codes whose creation was interrupted.
 import { parseArgs } from 'node:util';
-import { createLogger } from '../../core/log.ts';
+import { createLogger } from '../../core/kernel/log.ts';
 import { syncOnce } from '../../plugins/sync.ts';
 import { startRuntime } from '../runtime.ts';
 import { loadDotEnv, readSettings } from '../settings.ts';

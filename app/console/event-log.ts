@@ -1,7 +1,7 @@
-import type { Plugin } from '../../core/bot.ts';
-import type { WechatEvent } from '../../core/events.ts';
-import { maskId } from '../../core/log.ts';
-import type { NormalReply } from '../../core/reply.ts';
+import type { Plugin } from '../../core/kernel/bot.ts';
+import type { WechatEvent } from '../../core/protocol/events.ts';
+import { maskId } from '../../core/kernel/log.ts';
+import type { NormalReply } from '../../core/protocol/reply.ts';
 
 /** One push and its reply, as the console shows it: the OpenID masked. */
 export interface LoggedEvent {

@@ -6,9 +6,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { createServer } from 'node:net';
 import autocannon from 'autocannon';
-import { WechatCrypto } from '../../core/crypto.ts';
-import { sign } from '../../core/signature.ts';
-import { parseXml } from '../../core/xml.ts';
+import { WechatCrypto } from '../../core/protocol/crypto.ts';
+import { sign } from '../../core/protocol/signature.ts';
+import { parseXml } from '../../core/protocol/xml.ts';
 import { AES_KEY, APPID, pushXml, TOKEN, WELCOME } from './job.ts';
 
 const quick = process.argv.includes('--quick');

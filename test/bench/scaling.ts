@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import KeyvSqlite from '@keyv/sqlite';
 import { WechatEmulator } from '../../app/emulator.ts';
-import { WechatApi } from '../../core/api.ts';
-import { Bot } from '../../core/bot.ts';
-import { resolveConfig, type BotConfig, type BotContext, type CampaignConfig } from '../../core/config.ts';
-import type { WechatEvent } from '../../core/events.ts';
-import { createLogger } from '../../core/log.ts';
-import { openStore, type Store } from '../../core/store.ts';
+import { WechatApi } from '../../core/api/client.ts';
+import { Bot } from '../../core/kernel/bot.ts';
+import { resolveConfig, type BotConfig, type BotContext, type CampaignConfig } from '../../core/config/bot-config.ts';
+import type { WechatEvent } from '../../core/protocol/events.ts';
+import { createLogger } from '../../core/kernel/log.ts';
+import { openStore, type Store } from '../../core/state/store.ts';
 import { defaultPlugins } from '../../plugins/index.ts';
 import { syncOnce } from '../../plugins/sync.ts';
 
@@ -142,7 +142,7 @@ async function rate(bot: Bot<BotContext>, make: () => WechatEvent, n: number): P
 // 5. The XML parser, side by side with the alternatives: the cost of parsing one push.
 {
   const { XMLParser, XMLValidator } = await import('fast-xml-parser');
-  const { parseFull, parseXml } = await import('../../core/xml.ts');
+  const { parseFull, parseXml } = await import('../../core/protocol/xml.ts');
   const { pushXml } = await import('./job.ts');
   const fxp = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: false, processEntities: true });
   const body = pushXml(42);

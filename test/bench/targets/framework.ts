@@ -1,9 +1,9 @@
 // This framework, as `npm start` builds it: BENCH_STORE picks the store, BENCH_AES safe mode.
 import type { AddressInfo } from 'node:net';
 import { createApp } from '../../../app/server.ts';
-import { defineConfig, resolveConfig } from '../../../core/config.ts';
-import { createLogger } from '../../../core/log.ts';
-import { openStore } from '../../../core/store.ts';
+import { defineConfig, resolveConfig } from '../../../core/config/bot-config.ts';
+import { createLogger } from '../../../core/kernel/log.ts';
+import { openStore } from '../../../core/state/store.ts';
 import { AES_KEY, APPID, ready, SCENE, TOKEN, WELCOME } from '../job.ts';
 
 const log = createLogger({ level: 'warn' });

@@ -1,14 +1,14 @@
 import getRawBody from 'raw-body';
 import type { Context as KoaContext, Middleware } from 'koa';
-import type { Bot } from './bot.ts';
-import type { Context } from './context.ts';
-import { CryptoError, secureRandom, type WechatCrypto } from './crypto.ts';
-import { EventError, toEvent, type WechatEvent } from './events.ts';
-import type { Logger } from './log.ts';
+import type { Bot } from '../kernel/bot.ts';
+import type { Context } from '../kernel/context.ts';
+import { CryptoError, secureRandom, type WechatCrypto } from '../protocol/crypto.ts';
+import { EventError, toEvent, type WechatEvent } from '../protocol/events.ts';
+import type { Logger } from '../kernel/log.ts';
 import type { ReplayGuard } from './replay.ts';
-import { renderReply, type NormalReply } from './reply.ts';
-import { sign, signatureMatches } from './signature.ts';
-import { cdata, encryptOf, parseFlat, parseFull, XmlError, type XmlObject } from './xml.ts';
+import { renderReply, type NormalReply } from '../protocol/reply.ts';
+import { sign, signatureMatches } from '../protocol/signature.ts';
+import { cdata, encryptOf, parseFlat, parseFull, XmlError, type XmlObject } from '../protocol/xml.ts';
 
 /** Options of {@link wechatRouter}. */
 export interface TransportOptions<C extends Context = Context> {

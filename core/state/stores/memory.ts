@@ -1,5 +1,5 @@
 import { LRUCache } from 'lru-cache';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../kernel/log.ts';
 import type { Store } from '../store.ts';
 
 // An object, kept as JSON, so each read is a copy and a caller changing what it read cannot change

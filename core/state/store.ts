@@ -1,4 +1,4 @@
-import type { Logger } from './log.ts';
+import type { Logger } from '../kernel/log.ts';
 
 /**
  * Where the bot keeps state: dedupe records, user records, counters, codes, the access token.

@@ -1,7 +1,7 @@
 import type { Middleware } from './bot.ts';
 import type { Context } from './context.ts';
-import type { EventOf, EventType, WechatEvent } from './events.ts';
-import type { Reply } from './reply.ts';
+import type { EventOf, EventType, WechatEvent } from '../protocol/events.ts';
+import type { Reply } from '../protocol/reply.ts';
 
 /** A handler may set the reply with ctx.reply() or return it. */
 export type Handler<C> = (ctx: C) => Reply | void | undefined | Promise<Reply | void | undefined>;

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import type { WechatApi } from './api.ts';
-import { DYNAMIC_SCENE_PREFIX, QR_LIMITS } from './campaigns.ts';
-import type { Context } from './context.ts';
-import type { Reply } from './reply.ts';
-import type { Store } from './store.ts';
-import type { Users } from './users.ts';
+import type { WechatApi } from '../api/client.ts';
+import { DYNAMIC_SCENE_PREFIX, QR_LIMITS } from '../config/campaigns.ts';
+import type { Context } from '../kernel/context.ts';
+import type { Reply } from '../protocol/reply.ts';
+import type { Store } from '../state/store.ts';
+import type { Users } from '../state/users.ts';
 
 export { DYNAMIC_SCENE_PREFIX };
 

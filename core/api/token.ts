@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { ApiError } from './api-error.ts';
-import type { Logger } from './log.ts';
-import type { Store } from './store.ts';
+import { ApiError } from './errors.ts';
+import type { Logger } from '../kernel/log.ts';
+import type { Store } from '../state/store.ts';
 
 /** How a token is fetched: `stable` (/cgi-bin/stable_token, the default) or `classic` (/cgi-bin/token). */
 export type TokenMode = 'stable' | 'classic';

@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Keyv from 'keyv';
 import KeyvSqlite from '@keyv/sqlite';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../kernel/log.ts';
 import { StoreConfigError, type Counter, type Store } from '../store.ts';
 
 const SWEEP_MS = 10 * 60_000;

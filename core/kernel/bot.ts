@@ -1,10 +1,10 @@
-import type { WechatApi } from './api.ts';
+import type { WechatApi } from '../api/client.ts';
 import { createContext, type Context } from './context.ts';
-import type { WechatEvent } from './events.ts';
+import type { WechatEvent } from '../protocol/events.ts';
 import type { Logger } from './log.ts';
-import type { NormalReply } from './reply.ts';
-import type { Store } from './store.ts';
-import { Users } from './users.ts';
+import type { NormalReply } from '../protocol/reply.ts';
+import type { Store } from '../state/store.ts';
+import { Users } from '../state/users.ts';
 
 const DONE = Promise.resolve();
 const nothing = () => undefined;

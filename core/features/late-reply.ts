@@ -1,6 +1,6 @@
-import { customMessageOf, type WechatApi } from './api.ts';
-import type { Context } from './context.ts';
-import type { NormalReply } from './reply.ts';
+import { customMessageOf, type WechatApi } from '../api/client.ts';
+import type { Context } from '../kernel/context.ts';
+import type { NormalReply } from '../protocol/reply.ts';
 
 // WeChat lets an account write to a user within 48 hours of the user's last interaction.
 const WINDOW_SECONDS = 48 * 3600;

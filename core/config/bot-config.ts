@@ -1,12 +1,12 @@
-import type { Plugin } from './bot.ts';
+import type { Plugin } from '../kernel/bot.ts';
 import type { CampaignCode } from './campaigns.ts';
 import { DYNAMIC_SCENE_PREFIX, validateCampaignCode } from './campaigns.ts';
-import type { Context } from './context.ts';
-import type { Answer, ContextOf } from './filters.ts';
+import type { Context } from '../kernel/context.ts';
+import type { Answer, ContextOf } from '../kernel/filters.ts';
 import { clickKeysIn, validateMenu, type ClickKeysOf, type ConfigIssue, type Menu } from './menu.ts';
-import type { Invites, InviteOptions } from './invites.ts';
-import type { LoginOptions, Logins } from './logins.ts';
-import { normalizeReply, ReplyError } from './reply.ts';
+import type { Invites, InviteOptions } from '../features/invites.ts';
+import type { LoginOptions, Logins } from '../features/logins.ts';
+import { normalizeReply, ReplyError } from '../protocol/reply.ts';
 
 /** What the campaign plugin adds to the context. */
 export interface CampaignFlavor {

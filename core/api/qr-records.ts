@@ -1,6 +1,6 @@
-import { ApiArgumentError, ApiError, type QrCode, type WechatApi } from './api.ts';
-import { actionNameOf, type CampaignCode } from './campaigns.ts';
-import type { Store } from './store.ts';
+import { ApiArgumentError, ApiError, type QrCode, type WechatApi } from './client.ts';
+import { actionNameOf, type CampaignCode } from '../config/campaigns.ts';
+import type { Store } from '../state/store.ts';
 
 /** A code created through WeChat's API, as kept in the store. */
 export interface QrRecord {

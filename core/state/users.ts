@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Store } from './store.ts';
-import { keyQueue } from './stores/key-queue.ts';
+import { keyQueue } from './key-queue.ts';
 
 /** What the bot keeps about one follower. Plugins add their own fields. */
 export interface UserRecord {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import type { Context } from './context.ts';
-import type { Reply } from './reply.ts';
+import type { Context } from '../kernel/context.ts';
+import type { Reply } from '../protocol/reply.ts';
 import type { CreatedScene, SceneHit, Scenes } from './scenes.ts';
-import type { Store } from './store.ts';
-import type { Users } from './users.ts';
+import type { Store } from '../state/store.ts';
+import type { Users } from '../state/users.ts';
 
 /** What an invite code's scene is bound to: personal data of the inviter, purged with them. */
 interface InviteData {

@@ -1,8 +1,8 @@
-import type { WechatApi } from './api.ts';
-import type { WechatEvent } from './events.ts';
+import type { WechatApi } from '../api/client.ts';
+import type { WechatEvent } from '../protocol/events.ts';
 import { maskId, type Logger } from './log.ts';
-import { normalizeReply, type NormalReply, type Reply } from './reply.ts';
-import type { UserRecord, Users } from './users.ts';
+import { normalizeReply, type NormalReply, type Reply } from '../protocol/reply.ts';
+import type { UserRecord, Users } from '../state/users.ts';
 
 /** The current user's record, bound to the push's OpenID. */
 export interface UserHandle {

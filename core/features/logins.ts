@@ -1,8 +1,8 @@
-import type { Context } from './context.ts';
-import type { Reply } from './reply.ts';
+import type { Context } from '../kernel/context.ts';
+import type { Reply } from '../protocol/reply.ts';
 import type { SceneHit, Scenes } from './scenes.ts';
-import type { Store } from './store.ts';
-import type { Users } from './users.ts';
+import type { Store } from '../state/store.ts';
+import type { Users } from '../state/users.ts';
 
 /** What a website's back end learns about a login code. */
 export type LoginStatus = { status: 'pending' } | { status: 'expired' } | { status: 'scanned'; openid: string; newFollower: boolean };

@@ -1,9 +1,9 @@
-import { ApiArgumentError, ApiError, STALE_TOKEN } from './api-error.ts';
-import { actionNameOf, QR_LIMITS, validateCampaignCode, type CampaignCode, type QrActionName } from './campaigns.ts';
-import type { Logger } from './log.ts';
-import { validateMenu, type Menu } from './menu.ts';
-import type { NormalReply } from './reply.ts';
-import type { Store } from './store.ts';
+import { ApiArgumentError, ApiError, STALE_TOKEN } from './errors.ts';
+import { actionNameOf, QR_LIMITS, validateCampaignCode, type CampaignCode, type QrActionName } from '../config/campaigns.ts';
+import type { Logger } from '../kernel/log.ts';
+import { validateMenu, type Menu } from '../config/menu.ts';
+import type { NormalReply } from '../protocol/reply.ts';
+import type { Store } from '../state/store.ts';
 import { describeFailure, TokenManager, type TokenMode } from './token.ts';
 
 /** Options of {@link WechatApi}. */

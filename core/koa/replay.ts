@@ -1,7 +1,7 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Logger } from './log.ts';
-import { throttledErrorLog, type Store } from './store.ts';
+import type { Logger } from '../kernel/log.ts';
+import { throttledErrorLog, type Store } from '../state/store.ts';
 
 /** Options of {@link replayGuard}. */
 export interface ReplayGuardOptions {

@@ -1,5 +1,5 @@
 import KeyvRedis, { createClient, Keyv } from '@keyv/redis';
-import type { Logger } from '../log.ts';
+import type { Logger } from '../../kernel/log.ts';
 import { StoreConfigError, throttledErrorLog, type Counter, type Store } from '../store.ts';
 
 // Adds to each counter inside its Keyv-shaped JSON record, atomically (Lua runs alone in Redis):
