@@ -1,25 +1,37 @@
-// npm run qr -- [campaign…] [--out qr] [--size 1024]: writes each campaign's code as PNG and SVG.
+// wechat-mp-bot qr [campaign…] [--out qr] [--size 1024]: writes each campaign's code as PNG and SVG.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { readArgs, UsageError } from './args.ts';
 import { createLogger } from '../../core/kernel/log.ts';
 import { qrPng, qrSvg } from '../../core/api/qr-image.ts';
 import { createCampaignCode, creationState, readQrRecord } from '../../core/api/qr-records.ts';
 import { startRuntime } from '../runtime.ts';
 import { loadDotEnv, readSettings } from '../settings.ts';
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { out: { type: 'string' }, size: { type: 'string' } } });
-const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+export const USAGE = `usage: wechat-mp-bot qr [campaign…] [options]
+Writes each campaign's code (all of them without names) as <campaign>.png and .svg, creating the
+code first if the sync has not.
+options:
+  --out <folder>   where to write (default qr)
+  --size <pixels>  width of the PNG, 128 to 8192 (default 1024)
+  -h, --help       this text`;
 
-try {
+/** Writes the campaigns' codes as images. */
+export async function qrCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = readArgs(argv, {
+    usage: USAGE,
+    positionals: true,
+    options: { out: { type: 'string' }, size: { type: 'string' } },
+  });
+  const size = Number(values.size ?? 1024);
+  if (!Number.isInteger(size) || size < 128 || size > 8192) throw new UsageError('--size is a width in pixels, 128 to 8192');
+  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   loadDotEnv();
   const runtime = await startRuntime(readSettings(), log);
   try {
     if (runtime.emulator) console.log('emulator mode (no WECHAT_APPID): codes come from an emulator started for this command');
     const names = positionals.length > 0 ? positionals : [...runtime.config.campaigns.keys()];
     const out = values.out ?? 'qr';
-    const size = Number(values.size ?? 1024);
-    if (!Number.isInteger(size) || size < 128 || size > 8192) throw new Error('--size is a width in pixels, 128 to 8192');
     mkdirSync(out, { recursive: true });
     for (const name of names) {
       const campaign = runtime.config.campaigns.get(name);
@@ -42,7 +54,5 @@ try {
   } finally {
     await runtime.close();
   }
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  process.exitCode = 1;
+  return 0;
 }

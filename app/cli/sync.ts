@@ -1,16 +1,23 @@
-// npm run sync [-- --dry-run] [-- --retry-uncertain]: applies bot.config.ts to the account once, or
+// wechat-mp-bot sync [--dry-run] [--retry-uncertain]: applies bot.config.ts to the account once, or
 // prints what would change. --retry-uncertain creates permanent codes whose creation was interrupted.
-import { parseArgs } from 'node:util';
+import { readArgs } from './args.ts';
 import { createLogger } from '../../core/kernel/log.ts';
 import { syncOnce } from '../../plugins/sync.ts';
 import { startRuntime } from '../runtime.ts';
 import { loadDotEnv, readSettings } from '../settings.ts';
 
-const { values } = parseArgs({ options: { 'dry-run': { type: 'boolean' }, 'retry-uncertain': { type: 'boolean' } } });
-const dryRun = values['dry-run'] ?? false;
-const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
+export const USAGE = `usage: wechat-mp-bot sync [options]
+Applies the config's menu and campaigns to the account once, and prints what it did.
+options:
+  --dry-run           print what would change, touching nothing
+  --retry-uncertain   create permanent codes whose creation was interrupted (after checking the account)
+  -h, --help          this text`;
 
-try {
+/** Runs the sync once; exit status 1 when it reported errors. */
+export async function syncCommand(argv: string[]): Promise<number> {
+  const { values } = readArgs(argv, { usage: USAGE, options: { 'dry-run': { type: 'boolean' }, 'retry-uncertain': { type: 'boolean' } } });
+  const dryRun = values['dry-run'] ?? false;
+  const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
   loadDotEnv();
   const settings = readSettings();
   const runtime = await startRuntime(settings, log);
@@ -27,11 +34,8 @@ try {
     }
     for (const error of report.errors) console.error(`error: ${error}`);
     for (const warning of report.warnings) console.error(`warning: ${warning}`);
-    process.exitCode = report.errors.length > 0 ? 1 : 0;
+    return report.errors.length > 0 ? 1 : 0;
   } finally {
     await runtime.close();
   }
-} catch (error) {
-  console.error(error instanceof Error ? error.message : error);
-  process.exitCode = 1;
 }
