@@ -1,4 +1,4 @@
-/** The framework's public API: import from here in bot.config.ts and in plugins. */
+/** The framework's public API (`wechat-mp-bot`): import from here in bot.config.ts and in plugins. */
 export { Bot, BotError, type BotOptions, type Middleware, type Plugin, type PluginInit } from './kernel/bot.ts';
 export { actionNameOf, QR_LIMITS, type CampaignCode, type QrActionName } from './config/campaigns.ts';
 export {
@@ -28,3 +28,19 @@ export { qrPng, qrSvg, type QrImageOptions } from './api/qr-image.ts';
 export { Scenes, type CreatedScene, type SceneHandler, type SceneHit } from './features/scenes.ts';
 export { Logins, type LoginOptions, type LoginStatus } from './features/logins.ts';
 export { Invites, type InviteFollow, type InviteOptions } from './features/invites.ts';
+export {
+  campaignSeries,
+  campaignStats,
+  clickRouter,
+  dedupe,
+  defaultPlugins,
+  fallback,
+  sceneCampaign,
+  unsubscribePurge,
+  welcome,
+  type CampaignSeries,
+  type CampaignStats,
+  type DedupeOptions,
+  type DefaultPluginsOptions,
+} from '../plugins/index.ts';
+export { syncOnce, syncPlugin, type SyncOptions, type SyncReport } from '../plugins/sync.ts';

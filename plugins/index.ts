@@ -34,4 +34,4 @@ export function defaultPlugins(config: ResolvedConfig, options: DefaultPluginsOp
 }
 
 export { campaignSeries, campaignStats, type CampaignSeries, type CampaignStats } from './scene-campaign.ts';
-export { clickRouter, dedupe, fallback, sceneCampaign, unsubscribePurge, welcome };
+export { clickRouter, dedupe, fallback, sceneCampaign, unsubscribePurge, welcome, type DedupeOptions };

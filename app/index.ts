@@ -1,0 +1,13 @@
+/**
+ * `wechat-mp-bot/app`: the pieces `wechat-mp-bot start` is made of, to build the bot into an
+ * existing Koa app or a process of one's own.
+ * @example
+ * const runtime = await startRuntime(readSettings(), log)
+ * const { app } = await createApp({ settings, config: runtime.config, store: runtime.store, log, api: runtime.api })
+ */
+export { createApp, type AppOptions } from './server.ts';
+export { startRuntime, EMULATOR_SECRET, type Runtime } from './runtime.ts';
+export { loadDotEnv, readSettings, SettingsError, EMULATOR_APPID, EMULATOR_TOKEN, type Settings, type WechatMode } from './settings.ts';
+export { loadConfig, importAuthorFile } from './load-config.ts';
+export { WechatEmulator, type EmulatorOptions, type EmulatorCall, type Fault } from './emulator.ts';
+export { simulate, pushXmlFor, describeReply, type SimulatedAction, type SimulateOptions, type SimulatedReply } from './simulator.ts';
