@@ -14,9 +14,14 @@ const AES_KEY = 'abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG';
 function environment(t: ExecutionContext, extra: Record<string, string> = {}): NodeJS.ProcessEnv & { dir: string } {
   const dir = mkdtempSync(join(tmpdir(), 'bot-cli-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: '0', BOT_STORE: `sqlite://${join(dir, 'bot.sqlite')}`, ...extra };
-  for (const name of ['WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_TOKEN', 'WECHAT_AES_KEY', 'BOT_CONFIG'])
-    if (!(name in extra)) delete env[name];
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    PORT: '0',
+    BOT_STORE: `sqlite://${join(dir, 'bot.sqlite')}`,
+    BOT_CONFIG: join(root, 'test/fixtures/cli-bot.config.ts'),
+    ...extra,
+  };
+  for (const name of ['WECHAT_APPID', 'WECHAT_SECRET', 'WECHAT_TOKEN', 'WECHAT_AES_KEY']) if (!(name in extra)) delete env[name];
   return Object.assign(env, { dir });
 }
 

@@ -14,16 +14,6 @@ const paths = (config: BotConfig) => {
 };
 const action = (key: string) => ({ type: 'click', name: 'b', key }) as const;
 
-test('the shipped bot.config.ts is valid and uses all four features', async (t) => {
-  const config = resolveConfig((await import('../bot.config.ts')).default);
-  t.truthy(config.menu);
-  t.true(config.campaigns.size >= 2);
-  t.true([...config.campaigns.values()].some((c) => c.permanent));
-  t.true([...config.campaigns.values()].some((c) => !c.permanent));
-  t.true(config.clicks.size >= 1);
-  t.truthy(config.welcome);
-});
-
 test('a sub menu over 5 buttons names the exact path', (t) => {
   const menu = { button: [action('A'), { name: 'more', sub_button: ['1', '2', '3', '4', '5', '6'].map(action) }] };
   t.deepEqual(
