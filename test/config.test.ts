@@ -1,5 +1,5 @@
 import test from 'ava';
-import { ConfigError, defineConfig, resolveConfig, type BotConfig, type CampaignNamesOf } from '../core/config/bot-config.ts';
+import { ConfigError, resolveConfig, type BotConfig } from '../core/config/bot-config.ts';
 import { validateMenu } from '../core/config/menu.ts';
 import { testConfig } from './_helpers.ts';
 
@@ -88,28 +88,4 @@ test('ConfigError lists every problem in its message', (t) => {
   });
   t.regex(error.message, /welcome: a text reply needs content/);
   t.regex(error.message, /campaigns\.a\.scene/);
-});
-
-test('types: a click key missing from clicks, or misspelt, does not compile', (t) => {
-  defineConfig({
-    menu: { button: [{ type: 'click', name: 'a', key: 'NEWS' }] },
-    // @ts-expect-error NEWS is the menu's key; NEWZ is a typo.
-    clicks: { NEWZ: 'x' },
-  });
-  defineConfig({
-    menu: { button: [{ name: 'm', sub_button: [{ type: 'click', name: 'a', key: 'SUB' }] }] },
-    clicks: { SUB: (ctx) => `clicked ${ctx.event.key}` },
-  });
-  // @ts-expect-error a campaign needs permanent: true or expireSeconds.
-  defineConfig({ campaigns: { a: { scene: 1 } } });
-  t.pass('checked by tsc --noEmit in npm test');
-});
-
-test('types: campaign names are literal types', (t) => {
-  const config = defineConfig({ campaigns: { door: { scene: 1, permanent: true }, poster: { scene: 'p', expireSeconds: 60 } } });
-  const names: CampaignNamesOf<typeof config>[] = ['door', 'poster'];
-  // @ts-expect-error not a campaign of this config
-  const typo: CampaignNamesOf<typeof config> = 'dor';
-  t.deepEqual(Object.keys(config.campaigns ?? {}), names);
-  t.truthy(typo);
 });

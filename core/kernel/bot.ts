@@ -23,13 +23,8 @@ export interface PluginInit {
   readonly api: WechatApi | undefined;
 }
 
-/**
- * A plugin, made by a factory taking its options.
- * @example
- * const hello = (): Plugin => ({ name: 'hello', middleware: (ctx, next) => (ctx.reply('hi'), next()) })
- * const bot = new Bot({ store, log, plugins: [hello()] })
- */
-export interface Plugin<C extends Context = Context> {
+/** The parts of a plugin; a {@link Plugin} has a name and at least one of the others. */
+export interface PluginParts<C extends Context = Context> {
   readonly name: string;
   /** Runs once before the first push; may start background work, must not block long. */
   init?(bot: PluginInit): void | Promise<void>;
@@ -37,6 +32,17 @@ export interface Plugin<C extends Context = Context> {
   /** Stops the plugin's background work (timers, connections) at shutdown. */
   close?(): void | Promise<void>;
 }
+
+/**
+ * A plugin, made by a factory taking its options: a name, and a middleware, an init or a close.
+ * A bare middleware (`on(…)`) is not one, and does not compile where a plugin is expected: a
+ * function has a `name` too, and would otherwise pass for a plugin that never runs.
+ * @example
+ * const hello = (): Plugin => ({ name: 'hello', middleware: (ctx, next) => (ctx.reply('hi'), next()) })
+ * const bot = new Bot({ store, log, plugins: [hello()] })
+ */
+export type Plugin<C extends Context = Context> = PluginParts<C> &
+  ({ readonly middleware: Middleware<C> } | { init(bot: PluginInit): void | Promise<void> } | { close(): void | Promise<void> });
 
 /** An error thrown by a plugin while handling a push. */
 export class BotError extends Error {
@@ -95,6 +101,15 @@ export class Bot<C extends Context = Context> {
   /** Appends a plugin to the chain (before the first push). */
   use(plugin: Plugin<C>): this {
     if (this.#chain) throw new Error(`plugin ${plugin.name} added after the bot started handling pushes`);
+    // The types refuse these; JavaScript (or a cast) still may not pass them silently.
+    if (typeof plugin === 'function') {
+      throw new TypeError(
+        `a bare middleware (${(plugin as Function).name || 'anonymous'}) was given as a plugin: pass { name, middleware } instead`,
+      );
+    }
+    if (!plugin.middleware && !plugin.init && !plugin.close) {
+      throw new TypeError(`plugin ${plugin.name ?? '(no name)'} has none of middleware, init or close: it would never run`);
+    }
     this.#plugins.push(plugin);
     return this;
   }

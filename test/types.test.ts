@@ -1,0 +1,52 @@
+// Compile-time checks: each @ts-expect-error below is a mistake an author could make, and tsc
+// --noEmit (in npm test) fails if any of them compiles. The runtime halves check what JavaScript,
+// or a cast, could still pass.
+import test from 'ava';
+import { Bot, type Plugin } from '../core/kernel/bot.ts';
+import { defineConfig, type CampaignNamesOf } from '../core/config/bot-config.ts';
+import { on } from '../core/kernel/filters.ts';
+import { memoryLogger } from './_helpers.ts';
+import { openStore } from '../core/state/store.ts';
+
+test('types: a bare middleware is not a plugin, nor is a plugin without middleware, init or close', async (t) => {
+  const { log } = memoryLogger();
+  const store = await openStore('memory://', { log });
+  t.teardown(() => store.close());
+  const hello = on('text', () => 'hi');
+  // @ts-expect-error a bare middleware, which would silently never run
+  t.throws(() => new Bot({ store, log, plugins: [hello] }), { message: /bare middleware/ });
+  // @ts-expect-error the same through use()
+  t.throws(() => new Bot({ store, log }).use(hello), { message: /bare middleware/ });
+  // @ts-expect-error a name alone does nothing
+  t.throws(() => new Bot({ store, log, plugins: [{ name: 'empty' }] }), { message: /none of middleware, init or close/ });
+  const plugins: Plugin[] = [
+    { name: 'hello', middleware: hello },
+    { name: 'starts', init: () => {} },
+    { name: 'stops', close: () => {} },
+  ];
+  t.is(new Bot({ store, log, plugins }).plugins.length, 3);
+});
+
+test('types: a click key missing from clicks, or misspelt, does not compile', (t) => {
+  defineConfig({
+    menu: { button: [{ type: 'click', name: 'a', key: 'NEWS' }] },
+    // @ts-expect-error NEWS is the menu's key; NEWZ is a typo.
+    clicks: { NEWZ: 'x' },
+  });
+  defineConfig({
+    menu: { button: [{ name: 'm', sub_button: [{ type: 'click', name: 'a', key: 'SUB' }] }] },
+    clicks: { SUB: (ctx) => `clicked ${ctx.event.key}` },
+  });
+  // @ts-expect-error a campaign needs permanent: true or expireSeconds.
+  defineConfig({ campaigns: { a: { scene: 1 } } });
+  t.pass('checked by tsc --noEmit in npm test');
+});
+
+test('types: campaign names are literal types', (t) => {
+  const config = defineConfig({ campaigns: { door: { scene: 1, permanent: true }, poster: { scene: 'p', expireSeconds: 60 } } });
+  const names: CampaignNamesOf<typeof config>[] = ['door', 'poster'];
+  // @ts-expect-error not a campaign of this config
+  const typo: CampaignNamesOf<typeof config> = 'dor';
+  t.deepEqual(Object.keys(config.campaigns ?? {}), names);
+  t.truthy(typo);
+});
