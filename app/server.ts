@@ -68,6 +68,7 @@ export async function createApp(options: AppOptions) {
   const renderer = new QrRenderer();
   const bot = new Bot<BotContext>({
     store,
+    users, // one Users for the bot and the features above, so they share its per-user write queue
     log,
     ...(api ? { api } : {}),
     plugins: [

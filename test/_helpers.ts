@@ -297,7 +297,7 @@ export async function sqliteStore(t: ExecutionContext): Promise<Store> {
 
 /** Runs what `npm start` runs, as its own process (so signals reach it); killed at the test's end. */
 export function runApp(t: ExecutionContext, env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli/bin.ts', 'start'], {
     cwd: new URL('..', import.meta.url).pathname,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,7 +1,7 @@
 // The commands as a new user runs them: npm start (emulator mode), simulate, sync, qr.
 import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -93,8 +93,43 @@ test('npm run qr -- <campaign> writes its PNG and SVG', async (t) => {
   await t.throwsAsync(run(['qr', '--', 'noSuchCampaign', '--out', out], env), { message: /no campaign noSuchCampaign/ });
 });
 
-test('a malformed EncodingAESKey stops the start with a clear message', async (t) => {
+test('a malformed EncodingAESKey stops the start with a clear message, in plain words', async (t) => {
   const env = environment(t, { WECHAT_AES_KEY: 'too-short' });
-  const error = await t.throwsAsync(promisify(execFile)('npm', ['start'], { cwd: root, env, timeout: 30_000 }));
-  t.regex(String((error as { stdout?: string }).stdout), /WECHAT_AES_KEY must be the 43 letters and digits/);
+  const error = (await t.throwsAsync(promisify(execFile)('npm', ['start'], { cwd: root, env, timeout: 20_000 }))) as {
+    stderr?: string;
+    code?: number;
+  };
+  t.is(error.code, 1, 'it ends by itself, with status 1');
+  t.regex(String(error.stderr), /^cannot start: WECHAT_AES_KEY must be the 43 letters and digits/m);
+  t.notRegex(String(error.stderr), /"level"|\n\s+at /, 'no JSON log line, no stack');
+});
+
+test('an invalid config stops the start with every problem and its path, in plain words', async (t) => {
+  const env = environment(t);
+  const file = join(env.dir, 'bot.config.ts');
+  writeFileSync(
+    file,
+    `export default { menu: { button: [{ type: 'click', name: 'a', key: 'A' }, { type: 'view', name: 'b' }] }, campaigns: { c: { scene: 0, permanent: true } } };\n`,
+  );
+  const error = (await t.throwsAsync(
+    promisify(execFile)('npm', ['start'], { cwd: root, env: { ...env, BOT_CONFIG: file }, timeout: 30_000 }),
+  )) as { stderr?: string; code?: number };
+  t.is(error.code, 1);
+  t.regex(String(error.stderr), /cannot start: bot config is invalid:/);
+  t.regex(String(error.stderr), /menu\.button\[1\]\.url: /);
+  t.regex(String(error.stderr), /campaigns\.c\.scene: /);
+  t.notRegex(String(error.stderr), /"level"|\n\s+at /, 'no JSON log line, no stack');
+});
+
+test('every command has --help (exit 0); an unknown option prints the usage and exits 2', async (t) => {
+  const bin = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'app/cli/bin.ts', ...args], { cwd: root });
+  for (const command of ['start', 'dev', 'simulate', 'sync', 'qr', 'init']) {
+    t.regex((await bin([command, '--help'])).stdout, new RegExp(`^usage: wechat-mp-bot ${command}`), command);
+    const refused = (await t.throwsAsync(bin([command, '--no-such-option']))) as { code?: number; stderr?: string };
+    t.is(refused.code, 2, command);
+    t.regex(String(refused.stderr), /Unknown option '--no-such-option'[\s\S]*usage: wechat-mp-bot/, command);
+    t.notRegex(String(refused.stderr), /\n\s+at /, 'no stack');
+  }
+  t.regex((await bin(['--help'])).stdout, /^usage: wechat-mp-bot <command>/);
+  t.is(((await t.throwsAsync(bin(['nope']))) as { code?: number }).code, 2);
 });

@@ -59,6 +59,11 @@ export class BotError extends Error {
 /** Options of {@link Bot}. */
 export interface BotOptions<C extends Context = Context> {
   store: Store;
+  /**
+   * The user records, given by whoever wires the app, so that everything shares one per-user write
+   * queue; a Users of the bot's own over the store otherwise.
+   */
+  users?: Users;
   log: Logger;
   plugins?: readonly Plugin<C>[];
   /** WeChat's HTTP API, given to plugins and contexts. */
@@ -88,7 +93,7 @@ export class Bot<C extends Context = Context> {
 
   constructor(options: BotOptions<C>) {
     this.store = options.store;
-    this.users = new Users(options.store);
+    this.users = options.users ?? new Users(options.store);
     this.log = options.log;
     this.api = options.api;
     this.#decorate = options.decorate;
