@@ -119,6 +119,7 @@ test('guessing BOT_API_TOKEN: after 10 wrong tokens in a minute, counted across 
 
 test('creating codes is rate limited per client', async (t) => {
   const { base } = await loginServer(t, { ratePerMinute: 30 });
+  await withinOneMinute(); // the 32 requests must all count in one minute's window
   const statuses = [];
   for (let i = 0; i < 32; i++) statuses.push((await fetch(`${base}/api/login`, { method: 'POST', headers: auth })).status);
   t.deepEqual(statuses.slice(0, 30), Array(30).fill(200));
