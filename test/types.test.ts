@@ -4,7 +4,8 @@
 import test from 'ava';
 import { Bot, type Plugin } from '../core/kernel/bot.ts';
 import { defineConfig, type CampaignNamesOf } from '../core/config/bot-config.ts';
-import { on } from '../core/kernel/filters.ts';
+import { on, type ContextOf } from '../core/kernel/filters.ts';
+import type { EventOf } from '../core/protocol/events.ts';
 import { memoryLogger } from './_helpers.ts';
 import { openStore } from '../core/state/store.ts';
 
@@ -49,4 +50,15 @@ test('types: campaign names are literal types', (t) => {
   const typo: CampaignNamesOf<typeof config> = 'dor';
   t.deepEqual(Object.keys(config.campaigns ?? {}), names);
   t.truthy(typo);
+});
+
+test('types: EventOf of several names is the union of each, narrowed by type', (t) => {
+  const read = (event: EventOf<'text' | 'voice'>) => (event.type === 'text' ? event.text : (event.recognition ?? event.mediaId));
+  // @ts-expect-error text is a field of text messages only: narrow on type first
+  const unnarrowed = (event: EventOf<'text' | 'voice'>) => event.text;
+  const handler = (ctx: ContextOf<'text' | 'voice'>) => (ctx.event.type === 'voice' ? ctx.event.format : ctx.event.text);
+  const base = { from: 'o', to: 'gh', createTime: 1, msgId: '1' };
+  t.is(read({ ...base, type: 'text', text: 'hi' }), 'hi');
+  t.is(read({ ...base, type: 'voice', mediaId: 'm', recognition: '你好' }), '你好');
+  t.is(typeof unnarrowed, typeof handler);
 });

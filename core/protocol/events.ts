@@ -81,10 +81,14 @@ export interface EventBase {
   readonly createTime: number;
 }
 
-/** One event type of the union, by name: `EventOf<'scan'>` has `scene` and `ticket`. */
-export type EventOf<T extends EventType> = Flatten<
-  { readonly type: T } & EventBase & Readonly<Required<Table[T]['fields']>> & Readonly<Optional<Table[T]['fields']>>
->;
+/**
+ * One event type of the union, by name: `EventOf<'scan'>` has `scene` and `ticket`. Given several
+ * names it is the union of each one's type (it distributes), so `on(['text', 'voice'], …)` can
+ * narrow on `ctx.event.type` and read `text` or `recognition`.
+ */
+export type EventOf<T extends EventType> = T extends EventType
+  ? Flatten<{ readonly type: T } & EventBase & Readonly<Required<Table[T]['fields']>> & Readonly<Optional<Table[T]['fields']>>>
+  : never;
 
 /** A push whose MsgType or Event this version does not know yet: kept, not refused. */
 export interface UnknownEvent extends EventBase {
