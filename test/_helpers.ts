@@ -31,7 +31,7 @@ export function memoryLogger(): { log: Logger; lines: () => Record<string, unkno
       done();
     },
   });
-  const log = createLogger({ level: 'debug', destination });
+  const log = createLogger({ level: 'debug', destination, format: 'json' });
   const text = () => chunks.join('');
   return {
     log,

@@ -1,4 +1,6 @@
 import test from 'ava';
+import { Writable } from 'node:stream';
+import { createLogger, logFormat } from '../core/kernel/log.ts';
 import { memoryLogger } from './_helpers.ts';
 
 test('an error is logged without the request or response body it carries', (t) => {
@@ -16,4 +18,21 @@ test('an error is logged without the request or response body it carries', (t) =
   t.like(lines()[1], { err: { type: 'SyntaxError', message: 'Unexpected end of JSON input', status: 400 } });
   t.like(lines()[2], { err: { message: 'outer', inner: { message: 'Unexpected end of JSON input', status: 400 } } });
   t.like(lines()[3], { err: { message: 'several', aggregateErrors: [{ message: 'Unexpected end of JSON input' }] } });
+});
+
+test('LOG_FORMAT: pretty lines for a person, JSON for a collector; a terminal gets pretty lines unless told otherwise', (t) => {
+  t.is(logFormat(undefined, true), 'pretty');
+  t.is(logFormat(undefined, false), 'json');
+  t.is(logFormat('json', true), 'json');
+  t.is(logFormat('pretty', false), 'pretty');
+  t.throws(() => logFormat('yaml', true), { message: /LOG_FORMAT must be json or pretty/ });
+  const chunks: string[] = [];
+  const destination = new Writable({ write: (chunk, _encoding, done) => (chunks.push(String(chunk)), done()) });
+  const log = createLogger({ format: 'pretty', destination });
+  log.info({ token: 'hunter2-hunter2', port: 3000 }, 'bot listening');
+  const text = chunks.join('');
+  t.regex(text, /INFO.*bot listening/);
+  t.regex(text, /port: 3000/);
+  t.throws(() => JSON.parse(text));
+  t.false(text.includes('hunter2'), 'secrets are redacted in pretty lines too');
 });

@@ -1,4 +1,5 @@
 import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
+import pretty from 'pino-pretty';
 
 /** The structured logger every part of the bot writes to (pino's interface). */
 export type Logger = PinoLogger;
@@ -8,7 +9,15 @@ export interface LoggerOptions {
   level?: string;
   /** Where lines go; stdout by default. Tests pass a stream to read them. */
   destination?: DestinationStream;
+  /**
+   * `json` (one object a line, for log collectors) or `pretty` (for a person at a terminal). By
+   * default LOG_FORMAT, else `pretty` when stdout is a terminal and `json` otherwise.
+   */
+  format?: LogFormat;
 }
+
+/** How log lines are written. */
+export type LogFormat = 'json' | 'pretty';
 
 // Belt and braces: nothing should put these in a log line, and if something does they are censored.
 const REDACT = [
@@ -49,21 +58,44 @@ function withoutBodies(error: unknown, seen = new WeakSet<object>()): unknown {
 }
 
 /**
- * Creates the JSON-lines logger. Secrets are redacted by key name, and an error's fields that may
- * hold a request or response body are left out.
+ * Creates the logger: JSON lines, or readable lines at a terminal. Secrets are redacted by key
+ * name, and an error's fields that may hold a request or response body are left out.
  * @example
  * const log = createLogger({ level: 'info' })
  * log.info({ event: 'subscribe' }, 'handled')
  */
 export function createLogger(options: LoggerOptions = {}): Logger {
+  const format = options.format ?? logFormat(process.env.LOG_FORMAT, Boolean(process.stdout.isTTY));
+  // The pretty stream formats in this process, synchronously: no worker thread to flush at exit.
+  const destination =
+    format === 'pretty'
+      ? pretty({
+          destination: options.destination ?? 1,
+          colorize: !options.destination && Boolean(process.stdout.isTTY),
+          ignore: 'pid,hostname',
+          translateTime: 'SYS:HH:MM:ss.l',
+          sync: true,
+        })
+      : options.destination;
   return pino(
     {
       level: options.level ?? process.env.LOG_LEVEL ?? 'info',
       redact: { paths: REDACT, censor: '[redacted]' },
       serializers: { err: withoutBodies },
     },
-    options.destination,
+    destination,
   );
+}
+
+/**
+ * LOG_FORMAT as a format: `json`, `pretty`, or unset for pretty at a terminal and JSON otherwise.
+ * @example
+ * logFormat(undefined, process.stdout.isTTY) // 'pretty' in a terminal, 'json' when piped
+ */
+export function logFormat(setting: string | undefined, terminal: boolean): LogFormat {
+  if (setting === 'json' || setting === 'pretty') return setting;
+  if (setting) throw new Error(`LOG_FORMAT must be json or pretty, got ${setting}`);
+  return terminal ? 'pretty' : 'json';
 }
 
 /**
