@@ -25,8 +25,8 @@ export async function qrCommand(argv: string[]): Promise<number> {
   });
   const size = Number(values.size ?? 1024);
   if (!Number.isInteger(size) || size < 128 || size > 8192) throw new UsageError('--size is a width in pixels, 128 to 8192');
+  loadDotEnv(); // first: LOG_LEVEL and LOG_FORMAT may come from .env
   const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
-  loadDotEnv();
   const runtime = await startRuntime(readSettings(), log);
   try {
     if (runtime.emulator) console.log('emulator mode (no WECHAT_APPID): codes come from an emulator started for this command');

@@ -22,6 +22,7 @@ const SETUP_ERRORS = [SettingsError, ConfigError, StoreConfigError, CryptoError]
 /** Starts the bot; the process runs until a signal stops it (exit 0) or the start fails (exit 1). */
 export async function startCommand(argv: string[]): Promise<number> {
   readArgs(argv, { usage: USAGE });
+  loadDotEnv(); // first: LOG_LEVEL and LOG_FORMAT may come from .env
   const log = createLogger();
   try {
     await start(log);
@@ -34,7 +35,6 @@ export async function startCommand(argv: string[]): Promise<number> {
 }
 
 async function start(log: ReturnType<typeof createLogger>): Promise<void> {
-  loadDotEnv();
   const settings = readSettings();
   const runtime = await startRuntime(settings, log);
   if (runtime.emulator) {

@@ -17,8 +17,8 @@ options:
 export async function syncCommand(argv: string[]): Promise<number> {
   const { values } = readArgs(argv, { usage: USAGE, options: { 'dry-run': { type: 'boolean' }, 'retry-uncertain': { type: 'boolean' } } });
   const dryRun = values['dry-run'] ?? false;
+  loadDotEnv(); // first: LOG_LEVEL and LOG_FORMAT may come from .env
   const log = createLogger({ level: process.env.LOG_LEVEL ?? 'warn' });
-  loadDotEnv();
   const settings = readSettings();
   const runtime = await startRuntime(settings, log);
   if (runtime.emulator) console.log('emulator mode (no WECHAT_APPID): syncing against an emulator started for this command');
