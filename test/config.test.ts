@@ -51,6 +51,14 @@ test('every click key needs an answer', (t) => {
   t.deepEqual(paths({ menu: { button: [action('A')] }, clicks: {} }), ['menu.button[0].key: click key "A" has no answer in clicks']);
 });
 
+test('an answer in clicks for a key no button of the menu has is an error; without a menu in the config, any key may be answered', (t) => {
+  t.deepEqual(paths({ menu: { button: [action('TODAY')] }, clicks: { TODAY: 'a', TODAAY: 'b' } }), [
+    'clicks.TODAAY: no click button of the menu has the key "TODAAY"',
+  ]);
+  // A menu made by hand in the account console: the config answers its keys, and declares no menu.
+  t.deepEqual(paths({ clicks: { BY_HAND: 'a' } }), []);
+});
+
 test('campaign scenes are checked against WeChat ranges and each other', (t) => {
   t.deepEqual(paths({ campaigns: { a: { scene: 0, permanent: true } } }), [
     'campaigns.a.scene: a permanent numeric scene must be a whole number from 1 to 100000',

@@ -142,8 +142,13 @@ export function resolveConfig(config: BotConfig<Menu, string>): ResolvedConfig {
   const clicks = new Map(Object.entries<ClickAnswer>(config.clicks ?? {}));
   for (const [key, given] of clicks) checkAnswer(given, `clicks.${key}`, issues);
   if (config.menu !== undefined && issues.length === 0) {
-    for (const [key, path] of clickKeysIn(config.menu)) {
+    const keys = clickKeysIn(config.menu);
+    for (const [key, path] of keys) {
       if (!clicks.has(key)) issues.push({ path: `${path}.key`, message: `click key ${JSON.stringify(key)} has no answer in clicks` });
+    }
+    // An answer no button can reach is a misspelt key, or a button since removed.
+    for (const key of clicks.keys()) {
+      if (!keys.has(key)) issues.push({ path: `clicks.${key}`, message: `no click button of the menu has the key ${JSON.stringify(key)}` });
     }
   }
   const plugins = config.plugins ?? [];
