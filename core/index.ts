@@ -15,7 +15,7 @@ export {
 export type { Context, UserHandle } from './kernel/context.ts';
 export { WechatCrypto, CryptoError, aesKeyFrom } from './protocol/crypto.ts';
 export { dedupeKeyOf, EVENT_TYPES, toEvent, type EventOf, type EventType, type WechatEvent } from './protocol/events.ts';
-export { answer, click, on, type Answer, type ContextOf, type Handler } from './kernel/filters.ts';
+export { answer, click, on, type Answer, type ClickMiddleware, type ContextOf, type Handler } from './kernel/filters.ts';
 export { createLogger, maskId, type Logger } from './kernel/log.ts';
 export { validateMenu, type ClickKeysOf, type Menu, type MenuAction, type MenuButton } from './config/menu.ts';
 export { normalizeReply, renderReply, type Article, type NormalReply, type Reply } from './protocol/reply.ts';

@@ -1,6 +1,7 @@
 import test from 'ava';
 import { ConfigError, resolveConfig, type BotConfig } from '../core/config/bot-config.ts';
 import { validateMenu } from '../core/config/menu.ts';
+import { click } from '../core/kernel/filters.ts';
 import { testConfig } from './_helpers.ts';
 
 const paths = (config: BotConfig) => {
@@ -57,6 +58,17 @@ test('an answer in clicks for a key no button of the menu has is an error; witho
   ]);
   // A menu made by hand in the account console: the config answers its keys, and declares no menu.
   t.deepEqual(paths({ clicks: { BY_HAND: 'a' } }), []);
+});
+
+test('a plugin whose middleware is click() on a key no button has stops the start, with its path', (t) => {
+  const menu = { button: [action('TODAY')] };
+  const plugins = [
+    { name: 'ok', middleware: click('TODAY', () => 'x') },
+    { name: 'typo', middleware: click('TODAAY', () => 'x') },
+  ];
+  t.deepEqual(paths({ menu, clicks: { TODAY: 'a' }, plugins }), [
+    'plugins[1].middleware: click("TODAAY"): no click button of the menu has this key',
+  ]);
 });
 
 test('campaign scenes are checked against WeChat ranges and each other', (t) => {

@@ -2,7 +2,7 @@ import type { Plugin } from '../kernel/bot.ts';
 import type { CampaignCode } from './campaigns.ts';
 import { DYNAMIC_SCENE_PREFIX, validateCampaignCode } from './campaigns.ts';
 import type { Context } from '../kernel/context.ts';
-import type { Answer, ContextOf } from '../kernel/filters.ts';
+import type { Answer, ClickMiddleware, ContextOf } from '../kernel/filters.ts';
 import { clickKeysIn, validateMenu, type ClickKeysOf, type ConfigIssue, type Menu } from './menu.ts';
 import type { Invites, InviteOptions } from '../features/invites.ts';
 import type { LoginOptions, Logins } from '../features/logins.ts';
@@ -150,6 +150,15 @@ export function resolveConfig(config: BotConfig<Menu, string>): ResolvedConfig {
     for (const key of clicks.keys()) {
       if (!keys.has(key)) issues.push({ path: `clicks.${key}`, message: `no click button of the menu has the key ${JSON.stringify(key)}` });
     }
+    (config.plugins ?? []).forEach((plugin, i) => {
+      const key = (plugin?.middleware as Partial<ClickMiddleware> | undefined)?.clickKey;
+      if (key !== undefined && !keys.has(key)) {
+        issues.push({
+          path: `plugins[${i}].middleware`,
+          message: `click(${JSON.stringify(key)}): no click button of the menu has this key`,
+        });
+      }
+    });
   }
   const plugins = config.plugins ?? [];
   plugins.forEach((plugin, i) => {

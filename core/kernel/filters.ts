@@ -38,14 +38,19 @@ export function on<T extends EventType, C extends Context = Context>(
   return (ctx, next) => (wanted.has(ctx.event.type) ? answer(ctx as unknown as ContextOf<T, C>, handler).then(next) : next());
 }
 
+/** A middleware made by {@link click}: it carries its key, which the config checks against the menu. */
+export type ClickMiddleware<C extends Context = Context> = Middleware<C> & { readonly clickKey: string };
+
 /**
- * Runs a handler for a menu click on one key, then the rest of the chain.
+ * Runs a handler for a menu click on one key, then the rest of the chain. A plugin whose middleware
+ * is a click on a key no button of the config's menu has stops the start, with its path.
  * @example
  * click('MENU_NEWS', () => ({ type: 'news', articles: [{ title: '本周新闻', url: 'https://…' }] }))
  */
-export function click<C extends Context = Context>(key: string, handler: Handler<ContextOf<'click', C>>): Middleware<C> {
-  return (ctx, next) =>
+export function click<C extends Context = Context>(key: string, handler: Handler<ContextOf<'click', C>>): ClickMiddleware<C> {
+  const middleware: Middleware<C> = (ctx, next) =>
     ctx.event.type === 'click' && ctx.event.key === key ? answer(ctx as unknown as ContextOf<'click', C>, handler).then(next) : next();
+  return Object.assign(middleware, { clickKey: key });
 }
 
 /** True when the event is of the given type; narrows `event`. */
