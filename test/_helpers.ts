@@ -295,10 +295,16 @@ export async function sqliteStore(t: ExecutionContext): Promise<Store> {
   return store;
 }
 
-/** Runs what `npm start` runs, as its own process (so signals reach it); killed at the test's end. */
-export function runApp(t: ExecutionContext, env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'app/cli/bin.ts', 'start'], {
-    cwd: new URL('..', import.meta.url).pathname,
+/**
+ * Runs what `npm start` runs (or another command of the bin), as its own process (so signals reach
+ * it), in the repository or another folder; killed at the test's end.
+ */
+export function runApp(t: ExecutionContext, env: NodeJS.ProcessEnv, options: { command?: string; cwd?: string } = {}) {
+  // By absolute paths, so that any working folder will do.
+  const tsx = import.meta.resolve('tsx');
+  const bin = new URL('../app/cli/bin.ts', import.meta.url).pathname;
+  const child = spawn(process.execPath, ['--import', tsx, bin, options.command ?? 'start'], {
+    cwd: options.cwd ?? new URL('..', import.meta.url).pathname,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });

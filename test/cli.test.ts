@@ -121,6 +121,29 @@ test('an invalid config stops the start with every problem and its path, in plai
   t.notRegex(String(error.stderr), /"level"|\n\s+at /, 'no JSON log line, no stack');
 });
 
+test('dev restarts the bot when the config changes, and stops with it', async (t) => {
+  const env = environment(t);
+  delete env.BOT_CONFIG; // ./bot.config.ts of the project folder, as in a project made by init
+  const core = join(root, 'core/index.ts');
+  const write = (welcome: string) =>
+    writeFileSync(
+      join(env.dir, 'bot.config.ts'),
+      `import { defineConfig } from '${core}';\nexport default defineConfig({ welcome: '${welcome}' });\n`,
+    );
+  write('first welcome');
+  const dev = runApp(t, env, { command: 'dev', cwd: env.dir });
+  const first = (await dev.until(/listening on (http:\/\/127\.0\.0\.1:\d+\/wechat)/))[1]!;
+  t.regex((await run(['simulate', '--', 'subscribe', '--url', first], env)).stdout, /^text: first welcome/);
+  write('second welcome');
+  // The bot started again: a listening line after the notice.
+  const second = (
+    await dev.until(/bot\.config\.ts changed: restarting the bot[\s\S]*listening on (http:\/\/127\.0\.0\.1:\d+\/wechat)/)
+  )[1]!;
+  t.regex((await run(['simulate', '--', 'subscribe', '--user', 'oAnother', '--url', second], env)).stdout, /^text: second welcome/);
+  dev.child.kill('SIGTERM');
+  t.is(await dev.exited, 0);
+});
+
 test('every command has --help (exit 0); an unknown option prints the usage and exits 2', async (t) => {
   const bin = (args: string[]) => promisify(execFile)(process.execPath, ['--import', 'tsx', 'app/cli/bin.ts', ...args], { cwd: root });
   for (const command of ['start', 'dev', 'simulate', 'sync', 'qr', 'init']) {

@@ -24,15 +24,15 @@ npm test
 
 PORT=0 npm start >start.log 2>&1 &
 pid=$!
-port=""
+url=""
 for _ in $(seq 1 100); do
-  port=$(grep -o 'listening on http://localhost:[0-9]*' start.log | grep -o '[0-9]*$' || true)
-  [ -n "$port" ] && break
+  url=$(grep -o 'listening on http://[^"]*/wechat' start.log | head -1 | sed 's/^listening on //' || true)
+  [ -n "$url" ] && break
   sleep 0.2
 done
-[ -n "$port" ] || { cat start.log; echo "init flow: the bot never said it was listening"; exit 1; }
+[ -n "$url" ] || { cat start.log; echo "init flow: the bot never said it was listening"; exit 1; }
 grep -q 'EMULATOR MODE' start.log || { cat start.log; echo "init flow: no emulator-mode notice"; exit 1; }
-answer=$(npm run -s simulate -- click TODAY --url "http://127.0.0.1:$port/wechat")
+answer=$(npm run -s simulate -- click TODAY --url "$url")
 echo "$answer"
 case "$answer" in
   "text: 今日推荐"*) echo "init flow: ok" ;;

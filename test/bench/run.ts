@@ -248,6 +248,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
 async function main(): Promise<void> {
+  // The framework's target runs the compiled package, as an author's bot does.
+  console.log('npm run build…');
+  if (spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed');
   console.log(`building ${POOL.toLocaleString()} pre-encrypted safe-mode pushes…`);
   buildPool();
   await startRedis();

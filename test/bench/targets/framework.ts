@@ -1,12 +1,15 @@
-// This framework, as `npm start` builds it: BENCH_STORE picks the store, BENCH_AES safe mode.
+// This framework as an author runs it: the compiled package in dist/ (npm run build; the bench builds
+// it first), as `wechat-mp-bot start` builds the app. BENCH_STORE picks the store, BENCH_AES safe mode.
 import type { AddressInfo } from 'node:net';
-import { createApp } from '../../../app/server.ts';
-import { defineConfig, resolveConfig } from '../../../core/config/bot-config.ts';
-import { createLogger } from '../../../core/kernel/log.ts';
-import { openStore } from '../../../core/state/store.ts';
 import { AES_KEY, APPID, ready, SCENE, TOKEN, WELCOME } from '../job.ts';
 
-const log = createLogger({ level: 'warn' });
+// The types come from the source, the code from dist: this file runs under tsx, which leaves the
+// compiled JavaScript as it is.
+const fromDist = async <T>(path: string) => (await import(new URL(`../../../dist/${path}`, import.meta.url).href)) as T;
+const { createApp } = await fromDist<typeof import('../../../app/index.ts')>('app/index.js');
+const { createLogger, defineConfig, openStore, resolveConfig } = await fromDist<typeof import('../../../core/index.ts')>('core/index.js');
+
+const log = createLogger({ level: 'warn', format: 'json' });
 const store = await openStore(process.env.BENCH_STORE ?? 'memory://', { log, namespace: `bench${process.pid}` });
 const config = resolveConfig(
   defineConfig({ welcome: 'default welcome', campaigns: { poster: { scene: SCENE, permanent: true, welcome: WELCOME } } }),
