@@ -7,7 +7,8 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 work=$(mktemp -d)
 pid=""
 cleanup() {
-  [ -n "$pid" ] && kill "$pid" 2>/dev/null || true
+  # npm start runs the bot as a child of its own: stop the whole process group.
+  [ -n "$pid" ] && kill -TERM -- "-$pid" 2>/dev/null || true
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -22,7 +23,7 @@ cd my-bot
 npm install --no-audit --no-fund
 npm test
 
-PORT=0 npm start >start.log 2>&1 &
+PORT=0 setsid npm start >start.log 2>&1 &
 pid=$!
 url=""
 for _ in $(seq 1 100); do

@@ -24,9 +24,10 @@ export interface ReplayGuard {
   /**
    * Remembers the push's (timestamp, nonce) with its body. False when that pair was seen with
    * another body: a signed URL taken from a log and replayed with a body of someone else's making.
-   * The same body again is WeChat's own retry, which dedupe answers.
+   * The same body again is WeChat's own retry, which dedupe answers. Synchronous with a memory
+   * store: the push's path then waits for nothing.
    */
-  admit(timestamp: string, nonce: string, body: string): Promise<boolean>;
+  admit(timestamp: string, nonce: string, body: string): boolean | Promise<boolean>;
 }
 
 /**
@@ -39,27 +40,42 @@ export interface ReplayGuard {
  */
 export function replayGuard(options: ReplayGuardOptions): ReplayGuard {
   const windowMs = options.maxSkewS * 1000;
-  if (windowMs === 0) return { fresh: () => true, admit: async () => true };
+  if (windowMs === 0) return { fresh: () => true, admit: () => true };
   const { store } = options;
   // A pair is remembered until its timestamp has left the window on both sides of now.
   const ttl = 2 * windowMs;
-  // memory:// is this process's own, and bounded: nonces would evict the records that matter
-  // (users, codes, the token), so they get a bounded cache of their own.
-  const local = store.local ? new LRUCache<string, string>({ max: options.max ?? 100_000, ttl }) : undefined;
   const logError = throttledErrorLog(options.log, 'replay guard: the store is unavailable, nonces are not checked');
+  const fingerprint = (body: string) => hash('sha256', body, 'base64url');
+
+  // memory:// is this process's own, and bounded: nonces would evict the records that matter
+  // (users, codes, the token), so they get a cache of their own. It keeps a push's body itself
+  // (compared as it is, with no hash to make), a long one by its hash; bounded in entries and size.
+  if (store.local) {
+    const seen = new LRUCache<string, string>({
+      max: options.max ?? 100_000,
+      maxSize: LOCAL_MAX_CHARS,
+      sizeCalculation: (kept) => kept.length + 64,
+      ttl,
+    });
+    return {
+      fresh: (timestamp) => fresh(timestamp, windowMs),
+      admit: (timestamp, nonce, body) => {
+        const key = `${timestamp}:${nonce}`;
+        const kept = body.length <= LOCAL_BODY_CHARS ? body : fingerprint(body);
+        const before = seen.get(key);
+        if (before === undefined) seen.set(key, kept);
+        return before === undefined || before === kept;
+      },
+    };
+  }
 
   async function admit(timestamp: string, nonce: string, body: string): Promise<boolean> {
     const key = `nonce:${timestamp}:${nonce}`;
-    const fingerprint = hash('sha256', body, 'base64url');
-    if (local) {
-      const seen = local.get(key);
-      if (seen === undefined) local.set(key, fingerprint);
-      return seen === undefined || seen === fingerprint;
-    }
+    const print = fingerprint(body);
     try {
-      if (await store.claim(key, fingerprint, ttl)) return true;
-      const seen = await store.get<string>(key);
-      return seen === undefined || seen === fingerprint;
+      if (await store.claim(key, print, ttl)) return true;
+      const before = await store.get<string>(key);
+      return before === undefined || before === print;
     } catch (error) {
       // A push whose signature holds is answered: with the store down, it is let through.
       logError(error);
@@ -67,8 +83,14 @@ export function replayGuard(options: ReplayGuardOptions): ReplayGuard {
     }
   }
 
-  return {
-    fresh: (timestamp) => /^\d{1,12}$/.test(timestamp) && Math.abs(Number(timestamp) * 1000 - Date.now()) <= windowMs,
-    admit,
-  };
+  return { fresh: (timestamp) => fresh(timestamp, windowMs), admit };
+}
+
+// A push is a few hundred characters: kept as it is up to this, by its hash beyond.
+const LOCAL_BODY_CHARS = 2048;
+// What the in-memory nonces may hold in all, in characters (about 100,000 pushes of 300).
+const LOCAL_MAX_CHARS = 40 * 1024 * 1024;
+
+function fresh(timestamp: string, windowMs: number): boolean {
+  return /^\d{1,12}$/.test(timestamp) && Math.abs(Number(timestamp) * 1000 - Date.now()) <= windowMs;
 }

@@ -14,6 +14,8 @@ const store = await openStore(process.env.BENCH_STORE ?? 'memory://', { log, nam
 const config = resolveConfig(
   defineConfig({ welcome: 'default welcome', campaigns: { poster: { scene: SCENE, permanent: true, welcome: WELCOME } } }),
 );
-const settings = { token: TOKEN, appId: APPID, aesKeys: process.env.BENCH_AES ? [AES_KEY] : [], deadlineMs: 4500 };
+// BENCH_SKEW=0 turns the replay guard off, to measure what it costs.
+const maxSkewS = Number(process.env.BENCH_SKEW ?? 300);
+const settings = { token: TOKEN, appId: APPID, aesKeys: process.env.BENCH_AES ? [AES_KEY] : [], deadlineMs: 4500, maxSkewS };
 const { app } = await createApp({ settings, config, store, log });
 const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
