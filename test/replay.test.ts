@@ -7,6 +7,7 @@ import { sign } from '../core/protocol/signature.ts';
 import {
   AES_KEY,
   eventFields,
+  memoryLogger,
   openid,
   pushXml,
   readReply,
@@ -135,4 +136,24 @@ test('settings: WECHAT_MODE and WECHAT_MAX_SKEW_S are read and checked', (t) => 
   refused({ WECHAT_MODE: 'secure', WECHAT_AES_KEY: AES_KEY }, /WECHAT_MODE must be plaintext, compatible or safe/);
   refused({ WECHAT_MAX_SKEW_S: '-1' }, /WECHAT_MAX_SKEW_S/);
   refused({ WECHAT_MAX_SKEW_S: 'five' }, /WECHAT_MAX_SKEW_S/);
+});
+
+test('the guard on a memory store: a retry is admitted, another body is not, long bodies too, and a hash never passes for a body', async (t) => {
+  const { replayGuard } = await import('../core/koa/replay.ts');
+  const { openStore } = await import('../core/state/store.ts');
+  const { createHash } = await import('node:crypto');
+  const { log } = memoryLogger();
+  const store = await openStore('memory://', { log });
+  t.teardown(() => store.close());
+  const guard = replayGuard({ maxSkewS: 300, store, log });
+  const now = String(Math.floor(Date.now() / 1000));
+  t.true(guard.admit(now, '1', 'short') as boolean);
+  t.true(guard.admit(now, '1', 'short') as boolean);
+  t.false(guard.admit(now, '1', 'other') as boolean);
+  const long = 'x'.repeat(5000);
+  t.true(guard.admit(now, '2', long) as boolean);
+  t.true(guard.admit(now, '2', long) as boolean);
+  t.false(guard.admit(now, '2', `${long}y`) as boolean);
+  t.false(guard.admit(now, '2', createHash('sha256').update(long).digest('base64url')) as boolean);
+  t.false(guard.admit(now, '2', `h${createHash('sha256').update(long).digest('base64url')}`) as boolean);
 });

@@ -61,7 +61,8 @@ export function replayGuard(options: ReplayGuardOptions): ReplayGuard {
       fresh: (timestamp) => fresh(timestamp, windowMs),
       admit: (timestamp, nonce, body) => {
         const key = `${timestamp}:${nonce}`;
-        const kept = body.length <= LOCAL_BODY_CHARS ? body : fingerprint(body);
+        // Tagged, so that a short body can never equal a long one's hash.
+        const kept = body.length <= LOCAL_BODY_CHARS ? `b${body}` : `h${fingerprint(body)}`;
         const before = seen.get(key);
         if (before === undefined) seen.set(key, kept);
         return before === undefined || before === kept;
