@@ -196,7 +196,7 @@ the noise of one run.
 **XML parser.** The founder named xml2js, and it cost about 20 µs of each push (the table at the
 end), more than all the rest of the transport. fast-xml-parser, with the validation pass it needs to
 refuse malformed and truncated bodies as xml2js does, saves only a third of that. The decision:
-core/xml.ts reads the one shape nearly every push has (\`<xml>\` holding flat fields, each one CDATA
+core/protocol/xml.ts reads the one shape nearly every push has (\`<xml>\` holding flat fields, each one CDATA
 section or plain text, each name once) with a small reader of its own, about a tenth of xml2js's
 cost, and gives every other body (nesting, entities, comments, declarations, attributes, repeated
 names) to xml2js. What the reader accepts, xml2js reads to the same object: test/xml.test.ts checks

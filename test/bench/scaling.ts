@@ -161,7 +161,7 @@ async function rate(bot: Bot<BotContext>, make: () => WechatEvent, n: number): P
   });
   out.push(
     `## XML parsers side by side\n\nOne \`subscribe\` push, ${fmt(n)} times:\n\n| parser | µs per push |\n|---|---:|\n` +
-      `| core/xml.ts as it runs: the flat-shape reader, xml2js for any other body | ${fmt(ours, 1)} |\n` +
+      `| core/protocol/xml.ts as it runs: the flat-shape reader, xml2js for any other body | ${fmt(ours, 1)} |\n` +
       `| xml2js 0.6 for every body (with the DTD check and the depth bound) | ${fmt(full, 1)} |\n` +
       `| fast-xml-parser 5 (validate, then parse) | ${fmt(fast, 1)} |`,
   );
