@@ -1,7 +1,7 @@
 // The commands as a new user runs them: npm start (emulator mode), simulate, sync, qr.
 import test, { type ExecutionContext } from 'ava';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -131,6 +131,7 @@ test('dev restarts the bot when the config changes, and stops with it', async (t
       `import { defineConfig } from '${core}';\nexport default defineConfig({ welcome: '${welcome}' });\n`,
     );
   write('first welcome');
+  mkdirSync(join(env.dir, 'plugins'));
   const dev = runApp(t, env, { command: 'dev', cwd: env.dir });
   const first = (await dev.until(/listening on (http:\/\/127\.0\.0\.1:\d+\/wechat)/))[1]!;
   t.regex((await run(['simulate', '--', 'subscribe', '--url', first], env)).stdout, /^text: first welcome/);
@@ -140,6 +141,9 @@ test('dev restarts the bot when the config changes, and stops with it', async (t
     await dev.until(/bot\.config\.ts changed: restarting the bot[\s\S]*listening on (http:\/\/127\.0\.0\.1:\d+\/wechat)/)
   )[1]!;
   t.regex((await run(['simulate', '--', 'subscribe', '--user', 'oAnother', '--url', second], env)).stdout, /^text: second welcome/);
+  // A plugin's folder is watched too.
+  writeFileSync(join(env.dir, 'plugins', 'extra.ts'), 'export const extra = 1;\n');
+  await dev.until(/plugins\/extra\.ts changed: restarting the bot/);
   dev.child.kill('SIGTERM');
   t.is(await dev.exited, 0);
 });

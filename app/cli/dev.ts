@@ -1,17 +1,18 @@
 // wechat-mp-bot dev: runs `start` as a child process and starts it again when a file changes.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { watch } from 'node:fs';
+import { readdirSync, watch, type FSWatcher } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { readArgs } from './args.ts';
 
 export const USAGE = `usage: wechat-mp-bot dev
 Runs the bot as start does, and restarts it when a file of the project changes (the config, a
-plugin, .env); node_modules, data, dist and .git are not watched.
+plugin, .env); node_modules, data, dist, qr, test and .git are not watched.
 options:
   -h, --help   this text`;
 
-// Folders whose changes never call for a restart: dependencies, the store's files, build output.
-const IGNORED = /^(node_modules|data|dist|qr|\.git)(\/|$)|\.sqlite(-wal|-shm|-journal)?$/;
+// What never calls for a restart: dependencies, the store's files, build output, codes, tests.
+const IGNORED_FOLDERS = new Set(['node_modules', 'data', 'dist', 'qr', 'test', '.git']);
+const IGNORED_FILES = /\.sqlite(-wal|-shm|-journal)?$/;
 const SETTLE_MS = 150; // an editor's save is often several writes
 
 /** Runs the bot and restarts it on changes, until SIGINT or SIGTERM. */
@@ -34,20 +35,28 @@ export async function devCommand(argv: string[]): Promise<number> {
       child.kill('SIGTERM');
     });
   let timer: NodeJS.Timeout | undefined;
-  const watcher = watch('.', { recursive: true }, (_event, file) => {
-    if (!file || IGNORED.test(file.replaceAll('\\', '/'))) return;
+  const changed = (file: string | null) => {
+    if (!file || IGNORED_FILES.test(file)) return;
     clearTimeout(timer);
     timer = setTimeout(async () => {
       console.error(`${file} changed: restarting the bot`);
       await stopChild();
       if (!stopping) run();
     }, SETTLE_MS);
-  });
+  };
+  // The project's own files and folders: node_modules holds thousands of folders, each of which a
+  // recursive watch of the whole project would watch.
+  const watchers: FSWatcher[] = [watch('.', (_event, file) => (file && IGNORED_FOLDERS.has(file) ? undefined : changed(file)))];
+  for (const entry of readdirSync('.', { withFileTypes: true })) {
+    if (entry.isDirectory() && !IGNORED_FOLDERS.has(entry.name)) {
+      watchers.push(watch(entry.name, { recursive: true }, (_event, file) => changed(file && `${entry.name}/${file}`)));
+    }
+  }
   run();
   return new Promise<number>((resolve) => {
     const stop = async () => {
       stopping = true;
-      watcher.close();
+      for (const watcher of watchers) watcher.close();
       clearTimeout(timer);
       await stopChild();
       resolve(0);
