@@ -58,21 +58,33 @@ let messages = 0;
  * t.like(await bot.click('TODAY'), { type: 'text' })
  */
 export async function testBot(config: BotConfig, options: TestBotOptions = {}): Promise<TestBot> {
-  const log = createLogger({ level: options.logLevel ?? 'silent' });
+  const log = createLogger({ level: options.logLevel ?? 'silent', format: 'json' });
   const appId = 'wx00000000testing';
   const secret = 'testing-secret';
   const emulator = new WechatEmulator({ appId, secret });
   const served = await emulator.listen();
   const store = await openStore('memory://', { log });
   const api = new WechatApi({ appId, secret, base: served.url, store, log });
-  const built = await createApp({
-    settings: { token: 'testing', appId, aesKeys: [], deadlineMs: 4500, emulator: true },
-    emulator,
-    config: resolveConfig(config),
-    store,
-    log,
-    api,
-  });
+  const stop = async () => {
+    await store.close();
+    await served.close();
+  };
+  // A config that does not resolve must not leave the emulator listening: the test could not end.
+  const built = await Promise.resolve()
+    .then(() =>
+      createApp({
+        settings: { token: 'testing', appId, aesKeys: [], deadlineMs: 4500, emulator: true },
+        emulator,
+        config: resolveConfig(config),
+        store,
+        log,
+        api,
+      }),
+    )
+    .catch(async (error: unknown) => {
+      await stop();
+      throw error;
+    });
   await built.sync?.firstPass;
   const user = options.user ?? `oTestUser${process.pid}x${++users}`;
   let createTime = Math.floor(Date.now() / 1000);
@@ -93,8 +105,7 @@ export async function testBot(config: BotConfig, options: TestBotOptions = {}): 
     unsubscribe: () => send('unsubscribe', {}),
     close: async () => {
       await built.bot.close();
-      await store.close();
-      await served.close();
+      await stop();
     },
   };
 }

@@ -25,3 +25,13 @@ test('each test bot has a user and a store of its own', async (t) => {
   t.like(await campaignStats(a.store, 'poster'), { follows: 1 });
   t.like(await campaignStats(b.store, 'poster'), { follows: 0 });
 });
+
+test.serial('a config that does not resolve is a ConfigError, and leaves nothing running', async (t) => {
+  const { ConfigError } = await import('../core/config/bot-config.ts');
+  const handles = () => process.getActiveResourcesInfo().filter((kind) => kind === 'TCPServerWrap').length;
+  const before = handles();
+  await t.throwsAsync(testBot({ menu: { button: [{ type: 'click', name: 'a', key: 'A' }] }, clicks: {} }), { instanceOf: ConfigError });
+  // A closed server's handle goes on the next turn of the loop: give it a moment, not more.
+  for (let waited = 0; handles() > before && waited < 1000; waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
+  t.is(handles(), before, 'no server is left listening');
+});

@@ -55,8 +55,9 @@ export interface BotConfig<M extends Menu = Menu, N extends string = string> {
   /** Parametric QR campaigns by name. */
   readonly campaigns?: { readonly [K in N]: CampaignConfig };
   /**
-   * An answer for every `click` key of the menu: a missing (or misspelt) key is a compile error.
-   * The index signature gives handlers their context type before the menu's keys are inferred.
+   * An answer for every `click` key of the menu: a missing key is a compile error, and an answer
+   * for a key no button has (a misspelt one) stops the start. The index signature gives handlers
+   * their context type before the menu's keys are inferred.
    */
   readonly clicks?: { readonly [key: string]: ClickAnswer } & { readonly [K in ClickKeysOf<M>]: ClickAnswer };
   /** What to answer when nothing else did (text messages, unknown keys); nothing by default. */
