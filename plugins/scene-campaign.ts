@@ -116,7 +116,13 @@ export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<B
       const newFollower = event.type === 'subscribe';
       ctx.campaign = { name, newFollower };
       if (newFollower) {
-        return Promise.all([count(ctx, name, 'follow'), ctx.user.update({ campaign: name, followedAt: event.createTime })]).then(next);
+        // Both writes are waited for, even when one fails, so each failure is logged before the
+        // reply goes (the counters log their own; the attribution's is the plugin's failure).
+        return Promise.allSettled([count(ctx, name, 'follow'), ctx.user.update({ campaign: name, followedAt: event.createTime })])
+          .then(([, attributed]) => {
+            if (attributed.status === 'rejected') throw attributed.reason;
+          })
+          .then(next);
       }
       return scanned(ctx as ContextOf<'scan', BotContext>, name).then(next);
     },
