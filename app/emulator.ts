@@ -4,8 +4,8 @@ import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
 import { koaBody } from 'koa-body';
-import type { Menu } from '../core/config/menu.ts';
-import { QR_LIMITS } from '../core/config/campaigns.ts';
+import type { Menu } from '../core/protocol/menu.ts';
+import { QR_LIMITS } from '../core/protocol/qr-codes.ts';
 
 /** Options of {@link WechatEmulator}. */
 export interface EmulatorOptions {

@@ -1,7 +1,8 @@
 import { WechatApi } from '../core/api/client.ts';
 import type { ResolvedConfig } from '../core/config/bot-config.ts';
 import type { Logger } from '../core/kernel/log.ts';
-import { openStore, type Store } from '../core/state/store.ts';
+import { type Store } from '../core/state/store.ts';
+import { openStore } from '../core/state/open-store.ts';
 import { WechatEmulator } from './emulator.ts';
 import { loadConfig } from './load-config.ts';
 import type { Settings } from './settings.ts';

@@ -2,7 +2,7 @@ import { STATUS_CODES } from 'node:http';
 import Koa from 'koa';
 import type { WechatApi } from '../core/api/client.ts';
 import { Bot } from '../core/kernel/bot.ts';
-import type { BotContext, ResolvedConfig } from '../core/config/bot-config.ts';
+import type { BotContext, BotServices, Plugin, ResolvedConfig } from '../core/config/bot-config.ts';
 import { WechatCrypto } from '../core/protocol/crypto.ts';
 import { lateReplySender } from '../core/features/late-reply.ts';
 import type { Logger } from '../core/kernel/log.ts';
@@ -13,15 +13,11 @@ import type { Store } from '../core/state/store.ts';
 import { wechatRouter } from '../core/koa/transport.ts';
 import { defaultPlugins, type DefaultPluginsOptions } from '../plugins/index.ts';
 import { syncPlugin, type SyncOptions } from '../plugins/sync.ts';
-import { Invites } from '../core/features/invites.ts';
-import { Logins } from '../core/features/logins.ts';
-import { Scenes } from '../core/features/scenes.ts';
-import { Users } from '../core/state/users.ts';
 import { loginApi } from './api-routes.ts';
 import { hostCheck, noSniff } from './browser-guards.ts';
 import { demoLoginPage } from './demo-login.ts';
 import { qrRoutes } from './qr-routes.ts';
-import type { Plugin } from '../core/kernel/bot.ts';
+import { createServices } from './services.ts';
 import { EventLog } from './console/event-log.ts';
 import { consoleRoutes } from './console/routes.ts';
 import type { WechatEmulator } from './emulator.ts';
@@ -39,7 +35,7 @@ export interface AppOptions {
   /** WeChat's API: enables the start-up sync and late replies through customer-service messages. */
   api?: WechatApi;
   plugins?: DefaultPluginsOptions;
-  sync?: Omit<SyncOptions, 'api' | 'config'>;
+  sync?: SyncOptions;
   /** Replaces the default late-reply hook (a customer-service message through `api`). */
   onLateReply?(ctx: BotContext, reply: NormalReply): void | Promise<void>;
 }
@@ -57,30 +53,23 @@ export async function createApp(options: AppOptions) {
     settings.aesKeys.length > 0
       ? new WechatCrypto({ token: settings.token, appId: settings.appId, encodingAESKeys: settings.aesKeys })
       : undefined;
-  const sync = api ? syncPlugin({ api, config, ...options.sync }) : undefined;
-  // Run-time codes need WeChat's API to create them.
-  const users = new Users(store);
-  const scenes = api ? new Scenes({ api, store, users }) : undefined;
-  const logins = scenes ? new Logins({ ...config.login, scenes, store, users }) : undefined;
-  const invites = scenes ? new Invites({ ...config.invites, scenes, store, users }) : undefined;
+  const sync = api ? syncPlugin(options.sync) : undefined;
+  const services = createServices({ config, store, log, api });
+  const { scenes, logins, invites } = services;
   const consoleOn = Boolean(options.emulator || settings.consoleToken);
   const events = new EventLog();
   const renderer = new QrRenderer();
-  const bot = new Bot<BotContext>({
-    store,
-    users, // one Users for the bot and the features above, so they share its per-user write queue
-    log,
-    ...(api ? { api } : {}),
+  const bot = new Bot<BotContext, BotServices>({
+    services,
     plugins: [
-      ...(consoleOn ? [events.plugin() as Plugin<BotContext>] : []),
-      ...defaultPlugins(config, { ...options.plugins, ...(scenes ? { scenes } : {}) }),
+      ...(consoleOn ? [events.plugin() as Plugin] : []),
+      ...defaultPlugins(config.plugins, options.plugins),
       ...(sync ? [sync] : []),
       // Not a step of the chain: it stops the QR renderer's worker when the bot closes.
       { name: 'qr-renderer', close: () => renderer.close() },
     ],
     decorate: (ctx) => {
-      ctx.logins = logins;
-      ctx.invites = invites;
+      Object.assign(ctx, { api, logins, invites });
     },
   });
   await bot.init();

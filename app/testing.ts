@@ -7,7 +7,8 @@ import type { NormalReply } from '../core/protocol/reply.ts';
 import type { EventOf, EventType, WechatEvent } from '../core/protocol/events.ts';
 import { createLogger } from '../core/kernel/log.ts';
 import { WechatApi } from '../core/api/client.ts';
-import { openStore, type Store } from '../core/state/store.ts';
+import { type Store } from '../core/state/store.ts';
+import { openStore } from '../core/state/open-store.ts';
 import { WechatEmulator } from './emulator.ts';
 import { createApp } from './server.ts';
 

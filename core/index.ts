@@ -1,31 +1,43 @@
 /** The framework's public API (`wechat-mp-bot`): import from here in bot.config.ts and in plugins. */
-export { Bot, BotError, type BotOptions, type Middleware, type Plugin, type PluginInit } from './kernel/bot.ts';
-export { actionNameOf, QR_LIMITS, type CampaignCode, type QrActionName } from './config/campaigns.ts';
+export { Bot, BotError, type BotOptions, type KernelServices, type Middleware } from './kernel/bot.ts';
+export { actionNameOf, QR_LIMITS, type CampaignCode, type QrActionName } from './protocol/qr-codes.ts';
 export {
   ConfigError,
   defineConfig,
   resolveConfig,
   type BotConfig,
   type BotContext,
+  type BotServices,
   type CampaignConfig,
   type CampaignFlavor,
   type CampaignNamesOf,
+  type Plugin,
   type ResolvedConfig,
 } from './config/bot-config.ts';
-export type { Context, UserHandle } from './kernel/context.ts';
+export type { Context, UserHandle, UserRecord, UserRecords } from './kernel/context.ts';
 export { WechatCrypto, CryptoError, aesKeyFrom } from './protocol/crypto.ts';
 export { dedupeKeyOf, EVENT_TYPES, toEvent, type EventOf, type EventType, type WechatEvent } from './protocol/events.ts';
 export { answer, click, on, type Answer, type ClickMiddleware, type ContextOf, type Handler } from './kernel/filters.ts';
 export { createLogger, maskId, type Logger } from './kernel/log.ts';
-export { validateMenu, type ClickKeysOf, type Menu, type MenuAction, type MenuButton } from './config/menu.ts';
+export { validateMenu, type ClickKeysOf, type Menu, type MenuAction, type MenuButton } from './protocol/menu.ts';
 export { normalizeReply, renderReply, type Article, type NormalReply, type Reply } from './protocol/reply.ts';
 export { sign, signatureMatches } from './protocol/signature.ts';
-export { openStore, type Store } from './state/store.ts';
+export { openStore } from './state/open-store.ts';
+export type { Store } from './state/store.ts';
 export { wechatRouter, type TransportOptions, type WechatRoutes } from './koa/transport.ts';
-export { Users, type UserRecord } from './state/users.ts';
-export { WechatApi, ApiError, ApiArgumentError, customMessageOf, type ApiOptions, type CustomMessage, type QrCode } from './api/client.ts';
+export { Users } from './state/users.ts';
+export {
+  WechatApi,
+  ApiError,
+  type ApiFlavor,
+  ApiArgumentError,
+  customMessageOf,
+  type ApiOptions,
+  type CustomMessage,
+  type QrCode,
+} from './api/client.ts';
 export { qrPng, qrSvg, type QrImageOptions } from './api/qr-image.ts';
-export { Scenes, type CreatedScene, type SceneHandler, type SceneHit } from './features/scenes.ts';
+export { Scenes, type CreatedScene, type SceneContext, type SceneHandler, type SceneHit } from './features/scenes.ts';
 export { Logins, type LoginOptions, type LoginStatus } from './features/logins.ts';
 export { Invites, type InviteFollow, type InviteOptions } from './features/invites.ts';
 export {
@@ -43,4 +55,4 @@ export {
   type DedupeOptions,
   type DefaultPluginsOptions,
 } from '../plugins/index.ts';
-export { syncOnce, syncPlugin, type SyncOptions, type SyncReport } from '../plugins/sync.ts';
+export { syncOnce, syncPlugin, type SyncOptions, type SyncReport, type SyncTarget } from '../plugins/sync.ts';

@@ -1,5 +1,4 @@
-import type { Plugin } from '../core/kernel/bot.ts';
-import type { BotContext, ResolvedConfig } from '../core/config/bot-config.ts';
+import type { BotContext, Plugin, ResolvedConfig } from '../core/config/bot-config.ts';
 import { answer, type ContextOf } from '../core/kernel/filters.ts';
 import type { Store } from '../core/state/store.ts';
 
@@ -7,14 +6,15 @@ import type { Store } from '../core/state/store.ts';
  * Routes menu `CLICK` keys to their replies or handlers. An unknown key is logged and falls
  * through. `VIEW` (a menu link) is logged and counted; WeChat shows no reply to it.
  * @example
- * clickRouter(resolveConfig({ menu, clicks: { NEWS: '今日新闻' } }))
+ * new Bot({ services, plugins: [clickRouter()] }) // the answers are the config's `clicks`
  */
-export function clickRouter(config: ResolvedConfig): Plugin<BotContext> {
+export function clickRouter(): Plugin {
   let store: Store | undefined;
+  let config: ResolvedConfig | undefined;
   return {
     name: 'click-router',
-    init(bot) {
-      store = bot.store;
+    init(services) {
+      ({ store, config } = services);
     },
     middleware(ctx, next) {
       const event = ctx.event;
@@ -24,7 +24,7 @@ export function clickRouter(config: ResolvedConfig): Plugin<BotContext> {
         return Promise.resolve(counted).then(next);
       }
       if (event.type !== 'click') return next();
-      const given = config.clicks.get(event.key);
+      const given = config?.clicks.get(event.key);
       if (given === undefined) {
         ctx.log.warn({ key: event.key }, 'click on a key with no answer');
         return next();

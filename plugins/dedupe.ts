@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
-import type { Plugin } from '../core/kernel/bot.ts';
+import type { Plugin } from '../core/config/bot-config.ts';
 import type { Context } from '../core/kernel/context.ts';
 import { dedupeKeyOf } from '../core/protocol/events.ts';
 import type { NormalReply } from '../core/protocol/reply.ts';
@@ -34,7 +34,7 @@ const WAIT_MS = 30_000; // the transport answered long before; stop looking afte
  * falls back to this process's memory and says so. With a memory store, only the bounded LRU
  * remembers (nothing is shared anyway).
  * @example
- * new Bot({ store, log, plugins: [dedupe({ ttlMs: 300_000 }), …] })
+ * new Bot({ services, plugins: [dedupe({ ttlMs: 300_000 }), …] })
  */
 export function dedupe(options: DedupeOptions = {}): Plugin {
   const ttl = options.ttlMs ?? 5 * 60_000;
@@ -67,9 +67,9 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
 
   return {
     name: 'dedupe',
-    init(bot) {
+    init(services) {
       // A memory store is this process's own: the LRU in front of it already holds what it would.
-      if (!bot.store.local) store = bot.store;
+      if (!services.store.local) store = services.store;
     },
     middleware(ctx, next) {
       // Hashed for the shared store, which must hold no OpenID; this process's memory may.

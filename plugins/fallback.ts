@@ -1,5 +1,4 @@
-import type { Plugin } from '../core/kernel/bot.ts';
-import type { BotContext, ResolvedConfig } from '../core/config/bot-config.ts';
+import type { Plugin, ResolvedConfig } from '../core/config/bot-config.ts';
 import { answer } from '../core/kernel/filters.ts';
 
 // Events WeChat shows no reply to, reports rather than user actions, and follows (the welcome answers those).
@@ -17,15 +16,19 @@ const SILENT = new Set([
 /**
  * Last in the chain: answers with `fallback` when nothing else replied to something the user did.
  * @example
- * fallback(resolveConfig({ fallback: '收到，我们会尽快回复' }))
+ * new Bot({ services, plugins: [...others, fallback()] }) // answers with the config's `fallback`
  */
-export function fallback(config: ResolvedConfig): Plugin<BotContext> {
+export function fallback(): Plugin {
+  let config: ResolvedConfig | undefined;
   return {
     name: 'fallback',
+    init(services) {
+      config = services.config;
+    },
     middleware(ctx) {
       // Events this version does not know are the platform's notices, not a user waiting for an answer.
       if (ctx.response || SILENT.has(ctx.event.type) || (ctx.event.type === 'unknown' && ctx.event.msgType === 'event')) return;
-      if (config.fallback !== undefined) return answer(ctx, config.fallback);
+      if (config?.fallback !== undefined) return answer(ctx, config.fallback);
       ctx.log.debug('no plugin replied');
     },
   };

@@ -1,6 +1,4 @@
-import type { Plugin } from '../core/kernel/bot.ts';
-import type { BotContext, ResolvedConfig } from '../core/config/bot-config.ts';
-import type { Scenes } from '../core/features/scenes.ts';
+import type { Plugin } from '../core/config/bot-config.ts';
 import { clickRouter } from './click-router.ts';
 import { dedupe, type DedupeOptions } from './dedupe.ts';
 import { fallback } from './fallback.ts';
@@ -11,26 +9,16 @@ import { welcome } from './welcome.ts';
 /** Options of {@link defaultPlugins}. */
 export interface DefaultPluginsOptions {
   dedupe?: DedupeOptions;
-  /** Routes scans of codes made at run time (logins, invites). */
-  scenes?: Scenes;
 }
 
 /**
  * The chain, top to bottom: dedupe → unsubscribe purge → scene campaign → welcome → click router
- * → the author's plugins → fallback.
+ * → the author's plugins → fallback. Each plugin takes what it needs from the services at init.
  * @example
- * new Bot({ store, log, plugins: defaultPlugins(resolveConfig(config)) })
+ * new Bot({ services, plugins: defaultPlugins(services.config.plugins) })
  */
-export function defaultPlugins(config: ResolvedConfig, options: DefaultPluginsOptions = {}): Plugin<BotContext>[] {
-  return [
-    dedupe(options.dedupe) as Plugin<BotContext>,
-    unsubscribePurge() as Plugin<BotContext>,
-    sceneCampaign(config, options.scenes),
-    welcome(config),
-    clickRouter(config),
-    ...config.plugins,
-    fallback(config),
-  ];
+export function defaultPlugins(authorPlugins: readonly Plugin[] = [], options: DefaultPluginsOptions = {}): Plugin[] {
+  return [dedupe(options.dedupe), unsubscribePurge(), sceneCampaign(), welcome(), clickRouter(), ...authorPlugins, fallback()];
 }
 
 export { campaignSeries, campaignStats, type CampaignSeries, type CampaignStats } from './scene-campaign.ts';

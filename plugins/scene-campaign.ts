@@ -1,5 +1,4 @@
-import type { Plugin } from '../core/kernel/bot.ts';
-import type { BotContext, ResolvedConfig } from '../core/config/bot-config.ts';
+import type { BotContext, Plugin, ResolvedConfig } from '../core/config/bot-config.ts';
 import { answer, type ContextOf } from '../core/kernel/filters.ts';
 import type { Scenes } from '../core/features/scenes.ts';
 import type { Counter, Store } from '../core/state/store.ts';
@@ -87,10 +86,12 @@ class CampaignCounters {
  * brought, counts, and answers a follower's scan with the campaign's `scan` reply.
  * The welcome of a new follower is the welcome plugin's job.
  * @example
- * sceneCampaign(resolveConfig(config))
+ * new Bot({ services, plugins: [sceneCampaign(), welcome()] }) // the config's campaigns, the services' scenes
  */
-export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<BotContext> {
+export function sceneCampaign(): Plugin {
   let store: Store | undefined;
+  let config: ResolvedConfig | undefined;
+  let scenes: Scenes | undefined;
   const counters = new CampaignCounters();
   // A metric's total and its hourly bucket, for every metric of the push, in one store operation.
   const count = (ctx: BotContext, campaign: string, push: Push): Promise<void> =>
@@ -99,14 +100,14 @@ export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<B
     );
   return {
     name: 'scene-campaign',
-    init(bot) {
-      store = bot.store;
+    init(services) {
+      ({ store, config, scenes } = services);
     },
     // Not async itself: a push it does not concern passes on without a promise of its own.
     middleware(ctx, next) {
       const event = ctx.event;
       if (event.type === 'unsubscribe') return unfollowed(ctx).then(next);
-      if ((event.type !== 'subscribe' && event.type !== 'scan') || event.scene === undefined) return next();
+      if ((event.type !== 'subscribe' && event.type !== 'scan') || event.scene === undefined || !config) return next();
       if (scenes?.isDynamic(event.scene)) return routeDynamic(ctx, scenes, event.scene, event.type === 'subscribe').then(next);
       const name = config.scenes.get(event.scene);
       if (!name) {
@@ -130,13 +131,13 @@ export function sceneCampaign(config: ResolvedConfig, scenes?: Scenes): Plugin<B
 
   async function unfollowed(ctx: BotContext): Promise<void> {
     const brought = (await ctx.user.get())?.campaign;
-    if (brought && config.campaigns.has(brought)) await count(ctx, brought, 'unfollow');
+    if (brought && config?.campaigns.has(brought)) await count(ctx, brought, 'unfollow');
     await scenes?.unfollowed(ctx);
   }
 
   async function scanned(ctx: ContextOf<'scan', BotContext>, name: string): Promise<void> {
     await count(ctx, name, 'scan');
-    const reply = config.campaigns.get(name)?.scan;
+    const reply = config?.campaigns.get(name)?.scan;
     if (reply !== undefined) await answer(ctx, reply);
   }
 }

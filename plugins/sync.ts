@@ -1,7 +1,6 @@
-import type { Plugin } from '../core/kernel/bot.ts';
-import type { ResolvedConfig } from '../core/config/bot-config.ts';
+import type { Plugin, ResolvedConfig } from '../core/config/bot-config.ts';
 import type { Logger } from '../core/kernel/log.ts';
-import type { Menu } from '../core/config/menu.ts';
+import type { Menu } from '../core/protocol/menu.ts';
 import type { WechatApi } from '../core/api/client.ts';
 import { clearUncertain, createCampaignCode, creationState, readQrRecord } from '../core/api/qr-records.ts';
 import type { Store } from '../core/state/store.ts';
@@ -21,10 +20,14 @@ export interface SyncReport {
   warnings: string[];
 }
 
-/** Options of {@link syncPlugin} and {@link syncOnce}. */
-export interface SyncOptions {
+/** What {@link syncOnce} applies, and to which account. */
+export interface SyncTarget {
   api: WechatApi;
   config: ResolvedConfig;
+}
+
+/** Options of {@link syncPlugin}. */
+export interface SyncOptions {
   /** Delays between retries after a failed pass; the last one repeats. */
   retryMs?: readonly number[];
   /** Renew a temporary code when this share of its lifetime is left. */
@@ -41,12 +44,12 @@ export const LAST_SYNC_KEY = 'sync:last';
  * const report = await syncOnce({ api, config }, store, log, { dryRun: true })
  */
 export async function syncOnce(
-  options: SyncOptions,
+  target: SyncTarget,
   store: Store,
   log: Logger,
-  { dryRun = false, retryUncertain = false } = {},
+  { dryRun = false, retryUncertain = false, renewAtShare = 0.1 } = {},
 ): Promise<SyncReport> {
-  const { api, config } = options;
+  const { api, config } = target;
   const report: SyncReport = { at: Date.now(), dryRun, menu: 'not configured', campaigns: [], errors: [], warnings: [] };
   const fail = (what: string, error: unknown) => {
     const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
@@ -69,11 +72,10 @@ export async function syncOnce(
     }
   }
 
-  const renewAt = options.renewAtShare ?? 0.1;
   for (const [name, campaign] of config.campaigns) {
     try {
       const record = await readQrRecord(store, campaign);
-      const due = record?.expiresAt !== undefined && record.expiresAt - Date.now() < campaign.expireSeconds! * 1000 * renewAt;
+      const due = record?.expiresAt !== undefined && record.expiresAt - Date.now() < campaign.expireSeconds! * 1000 * renewAtShare;
       // Looked up only for a code that has to be made: a restart that keeps every code reads nothing more.
       const state = record && !due ? 'none' : retryUncertain ? 'none' : await creationState(store, campaign);
       if (record && !due) {
@@ -110,9 +112,9 @@ export async function syncOnce(
  * The sync as a plugin: runs in the background at start-up so the callback route answers from the
  * first second, retries with backoff while WeChat fails, and wakes up to renew temporary codes.
  * @example
- * const sync = syncPlugin({ api, config }); bot.use(sync); await sync.firstPass
+ * const sync = syncPlugin({ retryMs: [1000, 60_000] }); bot.use(sync); await bot.init(); await sync.firstPass
  */
-export function syncPlugin(options: SyncOptions): Plugin & { readonly firstPass: Promise<SyncReport> } {
+export function syncPlugin(options: SyncOptions = {}): Plugin & { readonly firstPass: Promise<SyncReport> } {
   const retryMs = options.retryMs ?? [1000, 2000, 5000, 15_000, 60_000, 300_000];
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
@@ -126,27 +128,31 @@ export function syncPlugin(options: SyncOptions): Plugin & { readonly firstPass:
     timer.unref();
   };
 
-  const pass = async (store: Store, log: Logger, failures: number): Promise<void> => {
-    const report = await syncOnce(options, store, log);
+  const pass = async (target: SyncTarget, store: Store, log: Logger, failures: number): Promise<void> => {
+    const report = await syncOnce(target, store, log, { renewAtShare: options.renewAtShare ?? 0.1 });
     resolveFirst(report);
     if (report.errors.length > 0) {
       const delay = retryMs[Math.min(failures, retryMs.length - 1)]!;
       log.warn({ errors: report.errors.length, retryInMs: delay }, 'sync: incomplete, will retry');
-      return schedule(delay, () => void pass(store, log, failures + 1));
+      return schedule(delay, () => void pass(target, store, log, failures + 1));
     }
     log.info({ menu: report.menu, campaigns: report.campaigns.map((c) => `${c.name}:${c.action}`) }, 'sync: account matches bot config');
     const renewals = report.campaigns.flatMap((c) => {
-      const campaign = options.config.campaigns.get(c.name);
+      const campaign = target.config.campaigns.get(c.name);
       return c.expiresAt && campaign?.expireSeconds ? [c.expiresAt - campaign.expireSeconds * 1000 * (options.renewAtShare ?? 0.1)] : [];
     });
-    if (renewals.length > 0) schedule(Math.max(1000, Math.min(...renewals) - Date.now() + 1000), () => void pass(store, log, 0));
+    if (renewals.length > 0) schedule(Math.max(1000, Math.min(...renewals) - Date.now() + 1000), () => void pass(target, store, log, 0));
   };
 
   return {
     name: 'sync',
     firstPass,
-    init(bot) {
-      void pass(bot.store, bot.log.child({ plugin: 'sync' }), 0).catch((error: unknown) => bot.log.error({ err: error }, 'sync: crashed'));
+    init({ api, config, store, log }) {
+      // Thrown, this leaves the plugin out and says so: there is no account to apply the config to.
+      if (!api) throw new Error('the sync needs WeChat’s API (WECHAT_APPID, or the emulator)');
+      void pass({ api, config }, store, log.child({ plugin: 'sync' }), 0).catch((error: unknown) =>
+        log.error({ err: error }, 'sync: crashed'),
+      );
     },
     close() {
       stopped = true;

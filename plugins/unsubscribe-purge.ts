@@ -1,19 +1,18 @@
 import type { Plugin } from '../core/kernel/bot.ts';
-import type { Context } from '../core/kernel/context.ts';
-import type { Users } from '../core/state/users.ts';
+import type { Context, UserRecords } from '../core/kernel/context.ts';
 
 /**
  * On unsubscribe, deletes everything held about the user, after the rest of the chain has seen
  * the event (so a campaign can still count the unfollow). One delete by key, no scan.
  * @example
- * new Bot({ store, log, plugins: [dedupe(), unsubscribePurge(), …] })
+ * new Bot({ services, plugins: [dedupe(), unsubscribePurge(), …] })
  */
 export function unsubscribePurge(): Plugin {
-  let users: Users | undefined;
+  let users: UserRecords | undefined;
   return {
     name: 'unsubscribe-purge',
-    init(bot) {
-      users = bot.users;
+    init(services) {
+      users = services.users;
     },
     middleware(ctx, next) {
       return ctx.event.type === 'unsubscribe' ? purgeAfter(ctx, next) : next();

@@ -5,15 +5,16 @@ import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
 import { createApp, type AppOptions } from '../app/server.ts';
-import { resolveConfig, type BotConfig, type BotContext } from '../core/config/bot-config.ts';
+import { resolveConfig, type BotConfig, type BotContext, type BotServices } from '../core/config/bot-config.ts';
 import { WechatCrypto } from '../core/protocol/crypto.ts';
 import type { EventOf, EventType } from '../core/protocol/events.ts';
 import { createLogger, type Logger } from '../core/kernel/log.ts';
 import type { NormalReply } from '../core/protocol/reply.ts';
 import { sign } from '../core/protocol/signature.ts';
-import { openStore, type Store } from '../core/state/store.ts';
+import { type Store } from '../core/state/store.ts';
+import { openStore } from '../core/state/open-store.ts';
 import { parseXml, cdata, type XmlObject } from '../core/protocol/xml.ts';
-import type { Menu } from '../core/config/menu.ts';
+import type { Menu } from '../core/protocol/menu.ts';
 import type { WechatApi } from '../core/api/client.ts';
 import type { WechatEmulator } from '../app/emulator.ts';
 
@@ -249,7 +250,9 @@ export async function makeBot(t: ExecutionContext, config: BotConfig = testConfi
   const log = memoryLogger();
   const ownStore = store ?? (await openStore('memory://', { log: log.log }));
   if (!store) t.teardown(() => ownStore.close());
-  const bot = new Bot<BotContext>({ store: ownStore, log: log.log, plugins: defaultPlugins(resolveConfig(config)) });
+  const { createServices } = await import('../app/services.ts');
+  const services = createServices({ config: resolveConfig(config), store: ownStore, log: log.log });
+  const bot = new Bot<BotContext, BotServices>({ services, plugins: defaultPlugins(services.config.plugins) });
   await bot.init();
   return { bot, store: ownStore, log };
 }

@@ -1,12 +1,14 @@
 import test from 'ava';
 import { Bot, type Plugin } from '../core/kernel/bot.ts';
 import { click, on } from '../core/kernel/filters.ts';
-import { openStore } from '../core/state/store.ts';
+import { openStore } from '../core/state/open-store.ts';
+import { Users } from '../core/state/users.ts';
 import { event, makeBot, memoryLogger, testConfig } from './_helpers.ts';
 
 async function bare(plugins: Plugin[]) {
   const log = memoryLogger();
-  const bot = new Bot({ store: await openStore('memory://', { log: log.log }), log: log.log, plugins });
+  const users = new Users(await openStore('memory://', { log: log.log }));
+  const bot = new Bot({ services: { log: log.log, users }, plugins });
   await bot.init();
   return { bot, log };
 }

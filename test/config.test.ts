@@ -1,6 +1,6 @@
 import test from 'ava';
 import { ConfigError, resolveConfig, type BotConfig } from '../core/config/bot-config.ts';
-import { validateMenu } from '../core/config/menu.ts';
+import { validateMenu } from '../core/protocol/menu.ts';
 import { click } from '../core/kernel/filters.ts';
 import { testConfig } from './_helpers.ts';
 

@@ -1,5 +1,6 @@
 import test, { type ExecutionContext } from 'ava';
-import { openStore, type Store } from '../core/state/store.ts';
+import { type Store } from '../core/state/store.ts';
+import { openStore } from '../core/state/open-store.ts';
 import { eventFields, memoryLogger, openid, readReply, startEmulator, startServer, testConfig, withinOneMinute } from './_helpers.ts';
 import { dumpRedis, redisTest, startRedis } from './_redis.ts';
 

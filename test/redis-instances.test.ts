@@ -1,6 +1,6 @@
 // Two bot instances on one Redis behave as one.
 import test, { type ExecutionContext } from 'ava';
-import { openStore } from '../core/state/store.ts';
+import { openStore } from '../core/state/open-store.ts';
 import { campaignStats } from '../plugins/scene-campaign.ts';
 import { WechatApi } from '../core/api/client.ts';
 import { ACCOUNT, APPID, eventFields, memoryLogger, openid, readReply, startEmulator, startServer, testConfig } from './_helpers.ts';

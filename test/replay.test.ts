@@ -140,7 +140,7 @@ test('settings: WECHAT_MODE and WECHAT_MAX_SKEW_S are read and checked', (t) => 
 
 test('the guard on a memory store: a retry is admitted, another body is not, long bodies too, and a hash never passes for a body', async (t) => {
   const { replayGuard } = await import('../core/koa/replay.ts');
-  const { openStore } = await import('../core/state/store.ts');
+  const { openStore } = await import('../core/state/open-store.ts');
   const { createHash } = await import('node:crypto');
   const { log } = memoryLogger();
   const store = await openStore('memory://', { log });

@@ -2,7 +2,8 @@ import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore, type Store } from '../core/state/store.ts';
+import { type Store } from '../core/state/store.ts';
+import { openStore } from '../core/state/open-store.ts';
 import { memoryLogger } from './_helpers.ts';
 import { redisTest, startRedis } from './_redis.ts';
 

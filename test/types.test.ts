@@ -7,25 +7,27 @@ import { defineConfig, type CampaignNamesOf } from '../core/config/bot-config.ts
 import { on, type ContextOf } from '../core/kernel/filters.ts';
 import type { EventOf } from '../core/protocol/events.ts';
 import { memoryLogger } from './_helpers.ts';
-import { openStore } from '../core/state/store.ts';
+import { openStore } from '../core/state/open-store.ts';
+import { Users } from '../core/state/users.ts';
 
 test('types: a bare middleware is not a plugin, nor is a plugin without middleware, init or close', async (t) => {
   const { log } = memoryLogger();
   const store = await openStore('memory://', { log });
   t.teardown(() => store.close());
+  const services = { log, users: new Users(store) };
   const hello = on('text', () => 'hi');
   // @ts-expect-error a bare middleware, which would silently never run
-  t.throws(() => new Bot({ store, log, plugins: [hello] }), { message: /bare middleware/ });
+  t.throws(() => new Bot({ services, plugins: [hello] }), { message: /bare middleware/ });
   // @ts-expect-error the same through use()
-  t.throws(() => new Bot({ store, log }).use(hello), { message: /bare middleware/ });
+  t.throws(() => new Bot({ services }).use(hello), { message: /bare middleware/ });
   // @ts-expect-error a name alone does nothing
-  t.throws(() => new Bot({ store, log, plugins: [{ name: 'empty' }] }), { message: /none of middleware, init or close/ });
+  t.throws(() => new Bot({ services, plugins: [{ name: 'empty' }] }), { message: /none of middleware, init or close/ });
   const plugins: Plugin[] = [
     { name: 'hello', middleware: hello },
     { name: 'starts', init: () => {} },
     { name: 'stops', close: () => {} },
   ];
-  t.is(new Bot({ store, log, plugins }).plugins.length, 3);
+  t.is(new Bot({ services, plugins }).plugins.length, 3);
 });
 
 test('types: a click key missing from clicks, or misspelt, does not compile', (t) => {

@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStore } from '../core/state/store.ts';
+import { openStore } from '../core/state/open-store.ts';
 import { event, makeBot, memoryLogger, testConfig } from './_helpers.ts';
 
 test('unsubscribe deletes the user record, whatever plugins put in it', async (t) => {

@@ -1,7 +1,7 @@
 import { ApiArgumentError, ApiError, STALE_TOKEN } from './errors.ts';
-import { actionNameOf, QR_LIMITS, validateCampaignCode, type CampaignCode, type QrActionName } from '../config/campaigns.ts';
+import { actionNameOf, QR_LIMITS, validateCampaignCode, type CampaignCode, type QrActionName } from '../protocol/qr-codes.ts';
 import type { Logger } from '../kernel/log.ts';
-import { validateMenu, type Menu } from '../config/menu.ts';
+import { validateMenu, type Menu } from '../protocol/menu.ts';
 import type { NormalReply } from '../protocol/reply.ts';
 import type { Store } from '../state/store.ts';
 import { describeFailure, TokenManager, type TokenMode } from './token.ts';
@@ -49,6 +49,12 @@ export interface MenuInfo {
 }
 
 type Json = Record<string, unknown>;
+
+/** What the app adds to each push's context: WeChat's API, when the bot has one. */
+export interface ApiFlavor {
+  /** WeChat's HTTP API (customer-service messages, user info, …); undefined when the bot has none. */
+  readonly api?: WechatApi;
+}
 
 /**
  * The one client of WeChat's HTTP API. Every call has a timeout; a stale token is refreshed and

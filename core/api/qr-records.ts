@@ -1,5 +1,5 @@
 import { ApiArgumentError, ApiError, type QrCode, type WechatApi } from './client.ts';
-import { actionNameOf, type CampaignCode } from '../config/campaigns.ts';
+import { actionNameOf, type CampaignCode } from '../protocol/qr-codes.ts';
 import type { Store } from '../state/store.ts';
 
 /** A code created through WeChat's API, as kept in the store. */

@@ -1,9 +1,14 @@
-import type { Plugin } from '../kernel/bot.ts';
-import type { CampaignCode } from './campaigns.ts';
-import { DYNAMIC_SCENE_PREFIX, validateCampaignCode } from './campaigns.ts';
+import type { ApiFlavor, WechatApi } from '../api/client.ts';
+import type { Plugin as KernelPlugin } from '../kernel/bot.ts';
+import type { Logger } from '../kernel/log.ts';
+import type { Scenes } from '../features/scenes.ts';
+import type { Store } from '../state/store.ts';
+import type { Users } from '../state/users.ts';
+import type { CampaignCode } from '../protocol/qr-codes.ts';
+import { DYNAMIC_SCENE_PREFIX, validateCampaignCode } from '../protocol/qr-codes.ts';
 import type { Context } from '../kernel/context.ts';
 import type { Answer, ClickMiddleware, ContextOf } from '../kernel/filters.ts';
-import { clickKeysIn, validateMenu, type ClickKeysOf, type ConfigIssue, type Menu } from './menu.ts';
+import { clickKeysIn, validateMenu, type ClickKeysOf, type ConfigIssue, type Menu } from '../protocol/menu.ts';
 import type { Invites, InviteOptions } from '../features/invites.ts';
 import type { LoginOptions, Logins } from '../features/logins.ts';
 import { normalizeReply, ReplyError } from '../protocol/reply.ts';
@@ -23,7 +28,30 @@ export interface RuntimeCodesFlavor {
 }
 
 /** The context handlers in bot.config.ts receive. */
-export type BotContext = Context & CampaignFlavor & RuntimeCodesFlavor;
+export type BotContext = Context & CampaignFlavor & RuntimeCodesFlavor & ApiFlavor;
+
+/**
+ * Everything the app makes once and hands to every plugin's `init`: the one copy of each service.
+ * `api`, and the run-time codes that need it, are undefined when the bot has no WeChat API.
+ */
+export interface BotServices {
+  readonly config: ResolvedConfig;
+  readonly store: Store;
+  readonly users: Users;
+  readonly log: Logger;
+  readonly api: WechatApi | undefined;
+  readonly scenes: Scenes | undefined;
+  readonly logins: Logins | undefined;
+  readonly invites: Invites | undefined;
+}
+
+/**
+ * A bot's plugin: its middleware sees a {@link BotContext}, its `init` receives the {@link BotServices}.
+ * @example
+ * const hello = (): Plugin => ({ name: 'hello', middleware: on('text', () => '你好') })
+ * const counter = (): Plugin => ({ name: 'counter', init: ({ store }) => void store.get('n') })
+ */
+export type Plugin<C extends BotContext = BotContext> = KernelPlugin<C, BotServices>;
 
 /** What a click key answers with. */
 export type ClickAnswer = Answer<ContextOf<'click', BotContext>>;
@@ -63,7 +91,7 @@ export interface BotConfig<M extends Menu = Menu, N extends string = string> {
   /** What to answer when nothing else did (text messages, unknown keys); nothing by default. */
   readonly fallback?: Answer<BotContext>;
   /** The author's own plugins, run after the built-in ones. */
-  readonly plugins?: readonly Plugin<BotContext>[];
+  readonly plugins?: readonly Plugin[];
   /** Follow-to-login: the reply a scanner gets, the codes' lifetime. */
   readonly login?: LoginOptions;
   /** Referral invites: the codes' lifetime, what happens when someone follows through one. */
@@ -93,7 +121,7 @@ export interface ResolvedConfig {
   readonly scenes: ReadonlyMap<string, string>;
   readonly clicks: ReadonlyMap<string, ClickAnswer>;
   readonly fallback: Answer<BotContext> | undefined;
-  readonly plugins: readonly Plugin<BotContext>[];
+  readonly plugins: readonly Plugin[];
   readonly login: LoginOptions;
   readonly invites: InviteOptions;
 }

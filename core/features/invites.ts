@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { Context } from '../kernel/context.ts';
 import type { Reply } from '../protocol/reply.ts';
-import type { CreatedScene, SceneHit, Scenes } from './scenes.ts';
+import type { CreatedScene, SceneContext, SceneHit, Scenes } from './scenes.ts';
 import type { Store } from '../state/store.ts';
 import type { Users } from '../state/users.ts';
 
@@ -25,7 +24,7 @@ export interface InviteOptions {
   /** Lifetime of an invite code; 30 days (WeChat's maximum) by default. */
   expireSeconds?: number;
   /** Runs when someone follows through an invite; may reply to the new follower. */
-  onFollow?(ctx: Context, follow: InviteFollow): Reply | void | undefined | Promise<Reply | void | undefined>;
+  onFollow?(ctx: SceneContext, follow: InviteFollow): Reply | void | undefined | Promise<Reply | void | undefined>;
 }
 
 /**
@@ -78,7 +77,7 @@ export class Invites {
     return inviterId ? ((await this.#store.get<number>(`invites:${inviterId}:follows`)) ?? 0) : 0;
   }
 
-  async #followed(ctx: Context, hit: SceneHit<InviteData>): Promise<Reply | void | undefined> {
+  async #followed(ctx: SceneContext, hit: SceneHit<InviteData>): Promise<Reply | void | undefined> {
     const { inviter, inviterId } = hit.data;
     if (!hit.newFollower || inviter === ctx.event.from) return undefined;
     const record = await ctx.user.get();

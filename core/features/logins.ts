@@ -1,6 +1,5 @@
-import type { Context } from '../kernel/context.ts';
 import type { Reply } from '../protocol/reply.ts';
-import type { SceneHit, Scenes } from './scenes.ts';
+import type { SceneContext, SceneHit, Scenes } from './scenes.ts';
 import type { Store } from '../state/store.ts';
 import type { Users } from '../state/users.ts';
 
@@ -10,7 +9,7 @@ export type LoginStatus = { status: 'pending' } | { status: 'expired' } | { stat
 /** Options of {@link Logins}. */
 export interface LoginOptions {
   /** The passive reply the scanner gets, e.g. '你已登录 example.com'. */
-  reply?: Reply | ((ctx: Context, hit: SceneHit) => Reply | undefined | Promise<Reply | undefined>);
+  reply?: Reply | ((ctx: SceneContext, hit: SceneHit) => Reply | undefined | Promise<Reply | undefined>);
   /** Lifetime of a login code; 300 s by default. */
   expireSeconds?: number;
   /** How often a waiting poll looks at the store (works across instances). */
@@ -77,7 +76,7 @@ export class Logins {
     }
   }
 
-  async #scanned(ctx: Context, hit: SceneHit): Promise<Reply | undefined> {
+  async #scanned(ctx: SceneContext, hit: SceneHit): Promise<Reply | undefined> {
     if (Date.now() >= hit.expiresAt) return '登录二维码已过期，请刷新网页重新扫码。';
     const keep = hit.expiresAt - Date.now() + 3600_000;
     const key = this.#resultKey(hit.scene);
@@ -96,7 +95,7 @@ export class Logins {
     return this.#reply(ctx, hit);
   }
 
-  async #reply(ctx: Context, hit: SceneHit): Promise<Reply | undefined> {
+  async #reply(ctx: SceneContext, hit: SceneHit): Promise<Reply | undefined> {
     const reply = this.#options.reply;
     return typeof reply === 'function' ? reply(ctx, hit) : (reply ?? '登录成功。');
   }

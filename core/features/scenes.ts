@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { WechatApi } from '../api/client.ts';
-import { DYNAMIC_SCENE_PREFIX, QR_LIMITS } from '../config/campaigns.ts';
+import { DYNAMIC_SCENE_PREFIX, QR_LIMITS } from '../protocol/qr-codes.ts';
+import type { ApiFlavor } from '../api/client.ts';
 import type { Context } from '../kernel/context.ts';
 import type { Reply } from '../protocol/reply.ts';
 import type { Store } from '../state/store.ts';
@@ -31,7 +32,13 @@ export interface SceneHit<D = unknown> {
 }
 
 /** Handles scans of one kind of run-time code; may return (or ctx.reply) a reply. */
-export type SceneHandler<D = unknown> = (ctx: Context, hit: SceneHit<D>) => Reply | void | undefined | Promise<Reply | void | undefined>;
+/** The context the features' handlers receive: the push's, with WeChat's API. */
+export type SceneContext = Context & ApiFlavor;
+
+export type SceneHandler<D = unknown> = (
+  ctx: SceneContext,
+  hit: SceneHit<D>,
+) => Reply | void | undefined | Promise<Reply | void | undefined>;
 
 /** A code made at run time. */
 export interface CreatedScene {

@@ -1,10 +1,7 @@
-import type { WechatApi } from '../api/client.ts';
-import { createContext, type Context } from './context.ts';
+import { createContext, type Context, type UserRecords } from './context.ts';
 import type { WechatEvent } from '../protocol/events.ts';
 import type { Logger } from './log.ts';
 import type { NormalReply } from '../protocol/reply.ts';
-import type { Store } from '../state/store.ts';
-import { Users } from '../state/users.ts';
 
 const DONE = Promise.resolve();
 const nothing = () => undefined;
@@ -15,34 +12,36 @@ type Step = { called: Promise<void> | undefined };
 /** A plugin's middleware: the onion model of Koa. Call `next()` to run the rest of the chain. */
 export type Middleware<C extends Context = Context> = (ctx: C, next: () => Promise<void>) => unknown;
 
-/** What a plugin gets at start-up. */
-export interface PluginInit {
-  readonly store: Store;
-  readonly users: Users;
+/**
+ * The services the kernel itself needs; whoever wires the bot adds its own (the store, the API
+ * client, the config), and every plugin's `init` receives them all, the same object.
+ */
+export interface KernelServices {
   readonly log: Logger;
-  readonly api: WechatApi | undefined;
+  readonly users: UserRecords;
 }
 
 /** The parts of a plugin; a {@link Plugin} has a name and at least one of the others. */
-export interface PluginParts<C extends Context = Context> {
+export interface PluginParts<C extends Context = Context, S extends KernelServices = KernelServices> {
   readonly name: string;
-  /** Runs once before the first push; may start background work, must not block long. */
-  init?(bot: PluginInit): void | Promise<void>;
+  /** Runs once before the first push, with the bot's services; may start background work, must not block long. */
+  init?(services: S): void | Promise<void>;
   readonly middleware?: Middleware<C>;
   /** Stops the plugin's background work (timers, connections) at shutdown. */
   close?(): void | Promise<void>;
 }
 
 /**
- * A plugin, made by a factory taking its options: a name, and a middleware, an init or a close.
- * A bare middleware (`on(…)`) is not one, and does not compile where a plugin is expected: a
- * function has a `name` too, and would otherwise pass for a plugin that never runs.
+ * A plugin, made by a factory taking its own options: a name, and a middleware, an init or a
+ * close. The services it needs come to `init`. A bare middleware (`on(…)`) is not one, and does
+ * not compile where a plugin is expected: a function has a `name` too, and would otherwise pass
+ * for a plugin that never runs.
  * @example
  * const hello = (): Plugin => ({ name: 'hello', middleware: (ctx, next) => (ctx.reply('hi'), next()) })
- * const bot = new Bot({ store, log, plugins: [hello()] })
+ * const bot = new Bot({ services: { log, users }, plugins: [hello()] })
  */
-export type Plugin<C extends Context = Context> = PluginParts<C> &
-  ({ readonly middleware: Middleware<C> } | { init(bot: PluginInit): void | Promise<void> } | { close(): void | Promise<void> });
+export type Plugin<C extends Context = Context, S extends KernelServices = KernelServices> = PluginParts<C, S> &
+  ({ readonly middleware: Middleware<C> } | { init(services: S): void | Promise<void> } | { close(): void | Promise<void> });
 
 /** An error thrown by a plugin while handling a push. */
 export class BotError extends Error {
@@ -57,17 +56,10 @@ export class BotError extends Error {
 }
 
 /** Options of {@link Bot}. */
-export interface BotOptions<C extends Context = Context> {
-  store: Store;
-  /**
-   * The user records, given by whoever wires the app, so that everything shares one per-user write
-   * queue; a Users of the bot's own over the store otherwise.
-   */
-  users?: Users;
-  log: Logger;
-  plugins?: readonly Plugin<C>[];
-  /** WeChat's HTTP API, given to plugins and contexts. */
-  api?: WechatApi;
+export interface BotOptions<C extends Context = Context, S extends KernelServices = KernelServices> {
+  /** Handed to every plugin's init; the kernel itself uses the logger and the user records. */
+  services: S;
+  plugins?: readonly Plugin<C, S>[];
   /** Adds the app's flavors (services) to each new context. */
   decorate?(ctx: C): void;
   /** Called for every plugin error; logs it by default. */
@@ -77,25 +69,23 @@ export interface BotOptions<C extends Context = Context> {
 /**
  * Runs each push through the plugin chain. Testable without HTTP.
  * @example
- * const bot = new Bot({ store, log, plugins: defaultPlugins(config) })
+ * const bot = new Bot({ services: { log, users }, plugins: [hello()] })
  * const reply = await bot.handle(event) // the passive reply, or undefined for "success"
  */
-export class Bot<C extends Context = Context> {
-  readonly store: Store;
-  readonly users: Users;
+export class Bot<C extends Context = Context, S extends KernelServices = KernelServices> {
+  readonly services: S;
+  readonly users: UserRecords;
   readonly log: Logger;
-  readonly api: WechatApi | undefined;
-  readonly #plugins: Plugin<C>[] = [];
-  readonly #failedInit = new Set<Plugin<C>>();
+  readonly #plugins: Plugin<C, S>[] = [];
+  readonly #failedInit = new Set<Plugin<C, S>>();
   readonly #onError: (error: BotError) => void;
   readonly #decorate: ((ctx: C) => void) | undefined;
-  #chain: Plugin<C>[] | undefined;
+  #chain: Plugin<C, S>[] | undefined;
 
-  constructor(options: BotOptions<C>) {
-    this.store = options.store;
-    this.users = options.users ?? new Users(options.store);
-    this.log = options.log;
-    this.api = options.api;
+  constructor(options: BotOptions<C, S>) {
+    this.services = options.services;
+    this.users = options.services.users;
+    this.log = options.services.log;
     this.#decorate = options.decorate;
     this.#onError =
       options.onError ??
@@ -104,7 +94,7 @@ export class Bot<C extends Context = Context> {
   }
 
   /** Appends a plugin to the chain (before the first push). */
-  use(plugin: Plugin<C>): this {
+  use(plugin: Plugin<C, S>): this {
     if (this.#chain) throw new Error(`plugin ${plugin.name} added after the bot started handling pushes`);
     // The types refuse these; JavaScript (or a cast) still may not pass them silently.
     if (typeof plugin === 'function') {
@@ -120,16 +110,15 @@ export class Bot<C extends Context = Context> {
   }
 
   /** The plugins, in chain order. */
-  get plugins(): readonly Plugin<C>[] {
+  get plugins(): readonly Plugin<C, S>[] {
     return this.#plugins;
   }
 
   /** Runs every plugin's init. A plugin whose init fails is logged and left out of the chain. */
   async init(): Promise<void> {
-    const init: PluginInit = { store: this.store, users: this.users, log: this.log, api: this.api };
     for (const plugin of this.#plugins) {
       try {
-        await plugin.init?.(init);
+        await plugin.init?.(this.services);
       } catch (error) {
         this.#failedInit.add(plugin);
         this.log.error({ err: error, plugin: plugin.name }, `plugin ${plugin.name} failed to start and is disabled`);
@@ -150,7 +139,7 @@ export class Bot<C extends Context = Context> {
 
   /** Makes the context of a push, for callers that need it before the chain ends (the transport). */
   context(event: WechatEvent): C {
-    const ctx = createContext(event, this.log, this.users, this.api) as C;
+    const ctx = createContext(event, this.log, this.users) as C;
     this.#decorate?.(ctx);
     return ctx;
   }
@@ -163,7 +152,7 @@ export class Bot<C extends Context = Context> {
 
   // Each plugin's failure is its own: it is reported, and the rest of the chain still runs. A
   // middleware that answers without awaiting costs no promise of its own: most pass a push on.
-  #dispatch(chain: readonly Plugin<C>[], index: number, ctx: C): Promise<void> {
+  #dispatch(chain: readonly Plugin<C, S>[], index: number, ctx: C): Promise<void> {
     const plugin = chain[index];
     if (!plugin) return DONE;
     const step: Step = { called: undefined };
@@ -187,7 +176,7 @@ export class Bot<C extends Context = Context> {
 
   // Made here rather than as a named closure in #dispatch: under tsx, every named closure costs a
   // call that renames it, and this one is made for every plugin of every push.
-  #nextOf(chain: readonly Plugin<C>[], index: number, ctx: C, step: Step): () => Promise<void> {
+  #nextOf(chain: readonly Plugin<C, S>[], index: number, ctx: C, step: Step): () => Promise<void> {
     return () => {
       if (step.called) return Promise.reject(new Error('next() called multiple times'));
       return (step.called = this.#dispatch(chain, index + 1, ctx));
@@ -205,7 +194,7 @@ export class Bot<C extends Context = Context> {
     return ctx.response;
   }
 
-  #report(error: unknown, plugin: Plugin<C>, ctx: C): void {
+  #report(error: unknown, plugin: Plugin<C, S>, ctx: C): void {
     try {
       this.#onError(new BotError(error, plugin.name, ctx));
     } catch (hookError) {

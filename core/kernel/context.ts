@@ -1,8 +1,29 @@
-import type { WechatApi } from '../api/client.ts';
 import type { WechatEvent } from '../protocol/events.ts';
 import { maskId, type Logger } from './log.ts';
 import { normalizeReply, type NormalReply, type Reply } from '../protocol/reply.ts';
-import type { UserRecord, Users } from '../state/users.ts';
+
+/** What the bot keeps about one follower. Plugins add their own fields. */
+export interface UserRecord {
+  /** The campaign whose code brought this follower, if any. */
+  campaign?: string;
+  /** When the follow arrived, in seconds. */
+  followedAt?: number;
+  /** Other store keys that hold this user's data, deleted with the record. */
+  links?: string[];
+  [field: string]: unknown;
+}
+
+/**
+ * The user records the kernel reads and writes, by OpenID; the state layer's `Users` is the one
+ * the app wires in.
+ */
+export interface UserRecords {
+  get(openid: string): Promise<UserRecord | undefined>;
+  /** Merges fields into the record, creating it if needed; returns the new record. */
+  update(openid: string, patch: Partial<UserRecord>): Promise<UserRecord>;
+  /** Deletes everything held about the user. */
+  delete(openid: string): Promise<void>;
+}
 
 /** The current user's record, bound to the push's OpenID. */
 export interface UserHandle {
@@ -20,8 +41,6 @@ export interface Context<E extends WechatEvent = WechatEvent> {
   /** Logger carrying the event type and a masked user id. */
   readonly log: Logger;
   readonly user: UserHandle;
-  /** WeChat's HTTP API (customer-service messages, user info, …); undefined when the bot has none. */
-  readonly api: WechatApi | undefined;
   /** Sets the passive reply; a later call replaces an earlier one. */
   reply(reply: Reply): void;
   /** The reply set so far. */
@@ -35,8 +54,8 @@ export interface Context<E extends WechatEvent = WechatEvent> {
  * closure is renamed as it is made); its methods are bound, so `const { reply } = ctx` works. The
  * logger is made on first use, since most pushes log nothing.
  */
-export function createContext<E extends WechatEvent>(event: E, log: Logger, users: Users, api: WechatApi | undefined): Context<E> {
-  return new PushContext(event, log, users, api);
+export function createContext<E extends WechatEvent>(event: E, log: Logger, users: UserRecords): Context<E> {
+  return new PushContext(event, log, users);
 }
 
 class PushContext<E extends WechatEvent> implements Context<E> {
@@ -48,8 +67,7 @@ class PushContext<E extends WechatEvent> implements Context<E> {
   constructor(
     readonly event: E,
     private readonly parentLog: Logger,
-    users: Users,
-    readonly api: WechatApi | undefined,
+    users: UserRecords,
   ) {
     this.user = new BoundUser(users, event.from);
     this.reply = this.reply.bind(this);
@@ -74,7 +92,7 @@ class PushContext<E extends WechatEvent> implements Context<E> {
 // The user handle of a push: the record of the push's OpenID.
 class BoundUser implements UserHandle {
   constructor(
-    private readonly users: Users,
+    private readonly users: UserRecords,
     private readonly openid: string,
   ) {
     this.get = this.get.bind(this);

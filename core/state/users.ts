@@ -1,17 +1,9 @@
 import { hash } from 'node:crypto';
+import type { UserRecord, UserRecords } from '../kernel/context.ts';
 import type { Store } from './store.ts';
 import { keyQueue } from './key-queue.ts';
 
-/** What the bot keeps about one follower. Plugins add their own fields. */
-export interface UserRecord {
-  /** The campaign whose code brought this follower, if any. */
-  campaign?: string;
-  /** When the follow arrived, in seconds. */
-  followedAt?: number;
-  /** Other store keys that hold this user's data, deleted with the record. */
-  links?: string[];
-  [field: string]: unknown;
-}
+export type { UserRecord };
 
 /**
  * The one home of personal data: a record per user under one key (a hash of the OpenID in a store
@@ -20,7 +12,7 @@ export interface UserRecord {
  * const users = new Users(store)
  * await users.update(openid, { campaign: 'spring' })
  */
-export class Users {
+export class Users implements UserRecords {
   readonly #store: Store;
   // One user's reads-then-writes run one after another in this process, so two pushes of the same
   // user (or a push and its unsubscribe) cannot undo each other's write or the purge.

@@ -7,12 +7,14 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import KeyvSqlite from '@keyv/sqlite';
 import { WechatEmulator } from '../../app/emulator.ts';
+import { createServices } from '../../app/services.ts';
 import { WechatApi } from '../../core/api/client.ts';
 import { Bot } from '../../core/kernel/bot.ts';
-import { resolveConfig, type BotConfig, type BotContext, type CampaignConfig } from '../../core/config/bot-config.ts';
+import { resolveConfig, type BotConfig, type BotContext, type BotServices, type CampaignConfig } from '../../core/config/bot-config.ts';
 import type { WechatEvent } from '../../core/protocol/events.ts';
 import { createLogger } from '../../core/kernel/log.ts';
-import { openStore, type Store } from '../../core/state/store.ts';
+import { type Store } from '../../core/state/store.ts';
+import { openStore } from '../../core/state/open-store.ts';
 import { defaultPlugins } from '../../plugins/index.ts';
 import { syncOnce } from '../../plugins/sync.ts';
 
@@ -23,8 +25,9 @@ const dir = mkdtempSync(join(tmpdir(), 'bench-scaling-'));
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 const out: string[] = [];
 
-async function botWith(config: BotConfig, store: Store): Promise<Bot<BotContext>> {
-  const bot = new Bot<BotContext>({ store, log, plugins: defaultPlugins(resolveConfig(config)) });
+async function botWith(config: BotConfig, store: Store): Promise<Bot<BotContext, BotServices>> {
+  const services = createServices({ config: resolveConfig(config), store, log });
+  const bot = new Bot<BotContext, BotServices>({ services, plugins: defaultPlugins(services.config.plugins) });
   await bot.init();
   return bot;
 }

@@ -1,0 +1,50 @@
+import { StoreConfigError, StoreError, type Store, type StoreOptions } from './store.ts';
+
+/**
+ * Opens the store named by a BOT_STORE URL: `sqlite://path`, `redis://host:port/db`, `memory://`.
+ * @example
+ * await openStore('memory://', { log })
+ * await openStore('redis://127.0.0.1:6379/0', { log, namespace: 'shop' })
+ */
+export async function openStore(url: string, options: StoreOptions): Promise<Store> {
+  const settings = { namespace: options.namespace ?? 'bot', log: options.log };
+  let store: Store;
+  if (url === 'memory://' || url === 'memory') {
+    store = (await import('./stores/memory.ts')).memoryStore(settings);
+  } else if (url.startsWith('sqlite://')) {
+    store = await (await import('./stores/sqlite.ts')).sqliteStore(url, settings);
+  } else if (url.startsWith('redis://') || url.startsWith('rediss://')) {
+    store = await (await import('./stores/redis.ts')).redisStore(url, settings);
+  } else {
+    throw new StoreConfigError(`BOT_STORE must start with sqlite://, redis:// or memory://, got ${url.split(':')[0]}:…`);
+  }
+  // A store in this process's memory cannot hang: its operations need no timer.
+  return store.local ? store : guarded(store, options.timeoutMs ?? 3000);
+}
+
+// Every operation is bounded in time and fails with a StoreError that says which one.
+function guarded(store: Store, timeoutMs: number): Store {
+  const bound = <T>(what: string, key: string, operation: () => Promise<T>): Promise<T> => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreError(`store: ${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+    });
+    const work = operation().catch((error: unknown) => {
+      throw error instanceof StoreError
+        ? error
+        : new StoreError(`store: ${what} ${key.split(':')[0]}:… failed: ${(error as Error)?.message ?? error}`, { cause: error });
+    });
+    return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+  };
+  return {
+    local: store.local,
+    get: (key) => bound('get', key, () => store.get(key)),
+    set: (key, value, ttlMs) => bound('set', key, () => store.set(key, value, ttlMs)),
+    delete: (key) => bound('delete', key, () => store.delete(key)),
+    forget: (keys) => bound('forget', keys[0] ?? '', () => store.forget(keys)),
+    claim: (key, value, ttlMs) => bound('claim', key, () => store.claim(key, value, ttlMs)),
+    increment: (key, by, ttlMs) => bound('increment', key, () => store.increment(key, by, ttlMs)),
+    incrementAll: (counters) => bound('incrementAll', counters[0]?.key ?? '', () => store.incrementAll(counters)),
+    close: () => store.close(),
+  };
+}
