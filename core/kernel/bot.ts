@@ -156,7 +156,10 @@ export class Bot<C extends Context = Context, S extends KernelServices = KernelS
     const plugin = chain[index];
     if (!plugin) return DONE;
     const step: Step = { called: undefined };
-    const next = this.#nextOf(chain, index, ctx, step);
+    const next = () => {
+      if (step.called) return Promise.reject(new Error('next() called multiple times'));
+      return (step.called = this.#dispatch(chain, index + 1, ctx));
+    };
     let result: unknown;
     try {
       result = plugin.middleware!(ctx, next);
@@ -172,15 +175,6 @@ export class Bot<C extends Context = Context, S extends KernelServices = KernelS
       this.#report(error, plugin, ctx);
       return step.called ? undefined : next();
     });
-  }
-
-  // Made here rather than as a named closure in #dispatch: under tsx, every named closure costs a
-  // call that renames it, and this one is made for every plugin of every push.
-  #nextOf(chain: readonly Plugin<C, S>[], index: number, ctx: C, step: Step): () => Promise<void> {
-    return () => {
-      if (step.called) return Promise.reject(new Error('next() called multiple times'));
-      return (step.called = this.#dispatch(chain, index + 1, ctx));
-    };
   }
 
   /**

@@ -11,7 +11,8 @@ export function keyQueue() {
     // A task runs after the one before it, whether that one succeeded or failed.
     const run = previous ? previous.then(task, task) : start(task);
     tails.set(key, run);
-    const forget = forgetter(tails, key, run);
+    // Once a key's last task settles, the key holds nothing.
+    const forget = () => void (tails.get(key) === run && tails.delete(key));
     void run.then(forget, forget);
     return run;
   };
@@ -23,10 +24,4 @@ function start<T>(task: () => Promise<T>): Promise<T> {
   } catch (error) {
     return Promise.reject(error);
   }
-}
-
-// Once a key's last task settles, the key holds nothing. Made here rather than named in place:
-// under tsx, a named closure costs a call that renames it, and this one is made for every task.
-function forgetter(tails: Map<string, Promise<unknown>>, key: string, run: Promise<unknown>): () => void {
-  return () => void (tails.get(key) === run && tails.delete(key));
 }

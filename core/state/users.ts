@@ -22,12 +22,9 @@ export class Users implements UserRecords {
     this.#store = store;
   }
 
-  /**
-   * The store key of a user's record. A store that persists (SQLite, Redis) holds no OpenID in
-   * clear; a memory store is this process's memory, which holds the OpenID of each push anyway.
-   */
+  /** The store key of a user's record: a hash, so the store holds no OpenID in clear. */
   keyOf(openid: string): string {
-    return this.#store.local ? `user:${openid}` : `user:${hash('sha256', openid, 'hex')}`;
+    return `user:${hash('sha256', openid, 'hex')}`;
   }
 
   async get(openid: string): Promise<UserRecord | undefined> {
