@@ -32,7 +32,7 @@ export interface CampaignSeries {
  * @example
  * await campaignSeries(store, 'springPoster', 48) // { hours: [...], scans: [0, 3, …], … }
  */
-export async function campaignSeries(store: Store, campaign: string, hours = 48): Promise<CampaignSeries> {
+export async function campaignSeries<N extends string = string>(store: Store, campaign: NoInfer<N>, hours = 48): Promise<CampaignSeries> {
   const now = Math.floor(Date.now() / HOUR);
   const buckets = Array.from({ length: hours }, (_, i) => now - hours + 1 + i);
   const read = (metric: keyof CampaignStats) =>
@@ -42,11 +42,13 @@ export async function campaignSeries(store: Store, campaign: string, hours = 48)
 }
 
 /**
- * Reads a campaign's counters.
+ * Reads a campaign's counters. Given the config's campaign names, a name that is not one of them
+ * does not compile.
  * @example
  * await campaignStats(store, 'springPoster') // { scans: 12, follows: 9, unfollows: 1 }
+ * await campaignStats<CampaignNamesOf<typeof config>>(store, 'springPoster')
  */
-export async function campaignStats(store: Store, campaign: string): Promise<CampaignStats> {
+export async function campaignStats<N extends string = string>(store: Store, campaign: NoInfer<N>): Promise<CampaignStats> {
   const values = await Promise.all(METRICS.map((m) => store.get<number>(counterKey(campaign, m))));
   return { scans: values[0] ?? 0, follows: values[1] ?? 0, unfollows: values[2] ?? 0 };
 }

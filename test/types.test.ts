@@ -7,6 +7,7 @@ import { defineConfig, type CampaignNamesOf } from '../core/config/bot-config.ts
 import { on, type ContextOf } from '../core/kernel/filters.ts';
 import type { EventOf } from '../core/protocol/events.ts';
 import { memoryLogger } from './_helpers.ts';
+import { campaignStats } from '../plugins/scene-campaign.ts';
 import { openStore } from '../core/state/open-store.ts';
 import { Users } from '../core/state/users.ts';
 
@@ -45,13 +46,31 @@ test('types: a click key missing from clicks, or misspelt, does not compile', (t
   t.pass('checked by tsc --noEmit in npm test');
 });
 
-test('types: campaign names are literal types', (t) => {
-  const config = defineConfig({ campaigns: { door: { scene: 1, permanent: true }, poster: { scene: 'p', expireSeconds: 60 } } });
-  const names: CampaignNamesOf<typeof config>[] = ['door', 'poster'];
+test('types: campaign names are literal types, in ctx.campaign.name and in campaignStats', async (t) => {
+  const config = defineConfig({
+    campaigns: {
+      door: { scene: 1, permanent: true, welcome: (ctx) => `door? ${ctx.campaign?.name === 'door'}` },
+      poster: { scene: 'p', expireSeconds: 60 },
+    },
+    // @ts-expect-error ctx.campaign.name is 'door' | 'poster': 'dor' can never match
+    welcome: (ctx) => (ctx.campaign?.name === 'dor' ? 'never' : 'welcome'),
+    fallback: (ctx) => {
+      const name: 'door' | 'poster' | undefined = ctx.campaign?.name;
+      return name;
+    },
+  });
+  type Names = CampaignNamesOf<typeof config>;
+  const names: Names[] = ['door', 'poster'];
   // @ts-expect-error not a campaign of this config
-  const typo: CampaignNamesOf<typeof config> = 'dor';
+  const typo: Names = 'dor';
   t.deepEqual(Object.keys(config.campaigns ?? {}), names);
   t.truthy(typo);
+  const { log } = memoryLogger();
+  const store = await openStore('memory://', { log });
+  t.teardown(() => store.close());
+  t.like(await campaignStats<Names>(store, 'door'), { follows: 0 });
+  // @ts-expect-error a misspelt campaign name
+  t.like(await campaignStats<Names>(store, 'dor'), { follows: 0 }, 'JavaScript still reads it: a campaign nobody followed');
 });
 
 test('types: EventOf of several names is the union of each, narrowed by type', (t) => {

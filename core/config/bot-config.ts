@@ -13,10 +13,10 @@ import type { Invites, InviteOptions } from '../features/invites.ts';
 import type { LoginOptions, Logins } from '../features/logins.ts';
 import { normalizeReply, ReplyError } from '../protocol/reply.ts';
 
-/** What the campaign plugin adds to the context. */
-export interface CampaignFlavor {
+/** What the campaign plugin adds to the context: `name` is one of the config's campaign names. */
+export interface CampaignFlavor<N extends string = string> {
   /** The campaign whose code the user scanned, on `subscribe` and `scan`. */
-  campaign?: { readonly name: string; readonly newFollower: boolean };
+  campaign?: { readonly name: N; readonly newFollower: boolean };
 }
 
 /** What the app adds to the context when it talks to WeChat: run-time codes. */
@@ -27,8 +27,8 @@ export interface RuntimeCodesFlavor {
   logins?: Logins;
 }
 
-/** The context handlers in bot.config.ts receive. */
-export type BotContext = Context & CampaignFlavor & RuntimeCodesFlavor & ApiFlavor;
+/** The context handlers in bot.config.ts receive; `N`, the config's campaign names. */
+export type BotContext<N extends string = string> = Context & CampaignFlavor<N> & RuntimeCodesFlavor & ApiFlavor;
 
 /**
  * Everything the app makes once and hands to every plugin's `init`: the one copy of each service.
@@ -54,18 +54,18 @@ export interface BotServices {
 export type Plugin<C extends BotContext = BotContext> = KernelPlugin<C, BotServices>;
 
 /** What a click key answers with. */
-export type ClickAnswer = Answer<ContextOf<'click', BotContext>>;
+export type ClickAnswer<N extends string = string> = Answer<ContextOf<'click', BotContext<N>>>;
 
 /**
  * A parametric-QR campaign: its code and what the bot answers.
  * @example
  * { scene: 'spring-poster', permanent: true, welcome: '欢迎来自春季海报的你', scan: '你已关注，感谢再次扫码' }
  */
-export type CampaignConfig = CampaignCode & {
+export type CampaignConfig<N extends string = string> = CampaignCode & {
   /** What a new follower who came through this code gets, instead of the default welcome. */
-  readonly welcome?: Answer<ContextOf<'subscribe', BotContext>>;
+  readonly welcome?: Answer<ContextOf<'subscribe', BotContext<N>>>;
   /** What a follower who scans the code again gets. */
-  readonly scan?: Answer<ContextOf<'scan', BotContext>>;
+  readonly scan?: Answer<ContextOf<'scan', BotContext<N>>>;
   /** Free text for people: where the code is printed. */
   readonly description?: string;
 };
@@ -77,19 +77,19 @@ export type CampaignConfig = CampaignCode & {
  */
 export interface BotConfig<M extends Menu = Menu, N extends string = string> {
   /** The default reply to a follow. */
-  readonly welcome?: Answer<ContextOf<'subscribe', BotContext>>;
+  readonly welcome?: Answer<ContextOf<'subscribe', BotContext<N>>>;
   /** The custom menu, in WeChat's JSON shape. */
   readonly menu?: M;
-  /** Parametric QR campaigns by name. */
-  readonly campaigns?: { readonly [K in N]: CampaignConfig };
+  /** Parametric QR campaigns by name; their names are the type of `ctx.campaign.name`. */
+  readonly campaigns?: { readonly [K in N]: CampaignConfig<N> };
   /**
    * An answer for every `click` key of the menu: a missing key is a compile error, and an answer
    * for a key no button has (a misspelt one) stops the start. The index signature gives handlers
    * their context type before the menu's keys are inferred.
    */
-  readonly clicks?: { readonly [key: string]: ClickAnswer } & { readonly [K in ClickKeysOf<M>]: ClickAnswer };
+  readonly clicks?: { readonly [key: string]: ClickAnswer<N> } & { readonly [K in ClickKeysOf<M>]: ClickAnswer<N> };
   /** What to answer when nothing else did (text messages, unknown keys); nothing by default. */
-  readonly fallback?: Answer<BotContext>;
+  readonly fallback?: Answer<BotContext<N>>;
   /** The author's own plugins, run after the built-in ones. */
   readonly plugins?: readonly Plugin[];
   /** Follow-to-login: the reply a scanner gets, the codes' lifetime. */

@@ -4,7 +4,9 @@ import type { EventOf, EventType, WechatEvent } from '../protocol/events.ts';
 import type { Reply } from '../protocol/reply.ts';
 
 /** A handler may set the reply with ctx.reply() or return it. */
-export type Handler<C> = (ctx: C) => Reply | void | undefined | Promise<Reply | void | undefined>;
+// Declared as a method, so its parameter is bivariant: a config whose handlers see its own campaign
+// names still passes where any config is taken (resolveConfig, testBot), as React's event handlers do.
+export type Handler<C> = { handle(ctx: C): Reply | void | undefined | Promise<Reply | void | undefined> }['handle'];
 
 /** A reply given directly, or a handler that makes one. */
 export type Answer<C> = Reply | Handler<C>;
