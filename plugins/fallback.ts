@@ -1,17 +1,6 @@
 import type { Plugin, ResolvedConfig } from '../core/config/bot-config.ts';
 import { answer } from '../core/kernel/filters.ts';
-
-// Events WeChat shows no reply to, reports rather than user actions, and follows (the welcome answers those).
-const SILENT = new Set([
-  'subscribe',
-  'unsubscribe',
-  'view',
-  'view_miniprogram',
-  'location_report',
-  'template_send_job_finish',
-  'mass_send_job_finish',
-  'publish_job_finish',
-]);
+import { PERSON_TYPES } from '../core/protocol/events.ts';
 
 /**
  * Last in the chain: answers with `fallback` when nothing else replied to something the user did.
@@ -26,8 +15,13 @@ export function fallback(): Plugin {
       config = services.config;
     },
     middleware(ctx) {
-      // Events this version does not know are the platform's notices, not a user waiting for an answer.
-      if (ctx.response || SILENT.has(ctx.event.type) || (ctx.event.type === 'unknown' && ctx.event.msgType === 'event')) return;
+      // Only what a person typed, sent, tapped or scanned, once: not a follow (the welcome's), not
+      // the platform's notices and reports, not a photo or location button (the image or location
+      // message that follows it is answered). Of the pushes this version does not know, a message
+      // (not an event) is taken for something a person sent.
+      const event = ctx.event;
+      const person = event.type === 'unknown' ? event.msgType.trim().toLowerCase() !== 'event' : PERSON_TYPES.has(event.type);
+      if (ctx.response || !person) return;
       if (config?.fallback !== undefined) return answer(ctx, config.fallback);
       ctx.log.debug('no plugin replied');
     },

@@ -150,11 +150,13 @@ export interface TestServer {
   sync: Awaited<ReturnType<typeof createApp>>['sync'];
   invites: Awaited<ReturnType<typeof createApp>>['invites'];
   logins: Awaited<ReturnType<typeof createApp>>['logins'];
-  /** POSTs a plaintext push, signed. */
-  push(fields: Record<string, string | number>): Promise<Response>;
-  /** POSTs a push in safe mode. */
-  pushAes(fields: Record<string, string | number>): Promise<Response>;
+  /** POSTs a plaintext push, signed: its fields, or a whole XML document. */
+  push(fields: Record<string, string | number> | string): Promise<Response>;
+  /** POSTs a push in safe mode: its fields, or a whole XML document. */
+  pushAes(fields: Record<string, string | number> | string): Promise<Response>;
 }
+
+const documentOf = (fields: Record<string, string | number> | string) => (typeof fields === 'string' ? fields : pushXml(fields));
 
 /** Starts the app on 127.0.0.1 (random port); the test stops it at its end. */
 export async function startServer(
@@ -226,9 +228,10 @@ export async function startServer(
     sync,
     invites,
     logins,
-    push: (fields) => fetch(`${url}?${signedQuery()}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: pushXml(fields) }),
+    push: (fields) =>
+      fetch(`${url}?${signedQuery()}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: documentOf(fields) }),
     pushAes: (fields) => {
-      const sealed = sealPush(pushXml(fields));
+      const sealed = sealPush(documentOf(fields));
       return fetch(`${url}?${sealed.query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: sealed.body });
     },
   };

@@ -113,6 +113,30 @@ test('the fallback answers a message nothing else answered, but not a view or un
   t.is(await bot.handle(event('unsubscribe', {})), undefined);
 });
 
+test("the fallback answers a photo or a location once: the message, not the menu button before it; nor the platform's notices", async (t) => {
+  const { bot } = await makeBot(t, { ...testConfig(), fallback: 'got it' });
+  const from = 'oPhotoSender';
+  const sendPicsInfo = { count: '1', picList: [{ picMd5Sum: 'abc' }] };
+  t.is(await bot.handle(event('pic_photo_or_album', { from, key: 'PHOTO', sendPicsInfo })), undefined);
+  t.like(await bot.handle(event('image', { from, picUrl: 'http://p', mediaId: 'm', msgId: '10' })), { content: 'got it' });
+  t.is(
+    await bot.handle(event('location_select', { from, key: 'WHERE', sendLocationInfo: { latitude: '23', longitude: '113' } })),
+    undefined,
+  );
+  t.like(await bot.handle(event('location', { from, latitude: '23', longitude: '113', msgId: '11' })), { content: 'got it' });
+  for (const notice of [
+    event('kf_close_session', { kfAccount: 'a@b' }),
+    event('qualification_verify_success', { expiredTime: '1' }),
+    event('template_send_job_finish', { msgId: '1', status: 'success' }),
+    event('device_event', { event: 'bind', deviceId: 'd' }),
+    event('device_text', { deviceId: 'd', content: 'MTIz', msgId: '12' }),
+    event('subscribe_msg_popup_event', { templates: [{ templateId: 't', subscribeStatus: 'accept' }] }),
+  ]) {
+    t.is(await bot.handle(notice), undefined, notice.type);
+  }
+  t.like(await bot.handle(event('scancode_waitmsg', { key: 'SCAN', scanCodeInfo: { scanResult: 'x' } })), { content: 'got it' });
+});
+
 test('author plugins run after the built-ins and can replace their reply', async (t) => {
   const { bot } = await makeBot(t, {
     ...testConfig(),

@@ -3,6 +3,7 @@ import { WechatCrypto } from '../core/protocol/crypto.ts';
 import { sign } from '../core/protocol/signature.ts';
 import { params } from '../core/koa/transport.ts';
 import { parseXml } from '../core/protocol/xml.ts';
+import { PUSHES } from './fixtures/pushes.ts';
 import {
   ACCOUNT,
   AES_KEY,
@@ -313,4 +314,28 @@ test('logs carry no token, key or OpenID in clear', async (t) => {
 test('query parameters are decoded, and a repeated one counts as missing', (t) => {
   t.deepEqual(params('?a=%E4%B8%AD+x&b=1&b=2', 'a', 'b'), { a: '中 x', b: undefined });
   t.deepEqual(params('a&c=3', 'a', 'b'), { a: '', b: undefined });
+});
+
+// Serial: ava runs it before the others of this file, so its 130 pushes do not slow the deadline tests.
+test.serial('every push of the docs, signed, gets 200 in plaintext and in safe mode, with success or a reply', async (t) => {
+  const plain = await startServer(t);
+  const safe = await startServer(t, { aes: true });
+  for (const push of PUSHES) {
+    for (const [mode, response] of [
+      ['plaintext', await plain.push(push.xml)],
+      ['safe mode', await safe.pushAes(push.xml)],
+    ] as const) {
+      const body = await response.text();
+      t.is(response.status, 200, `${push.name}, ${mode}: ${body}`);
+      t.true(body === 'success' || body.startsWith('<xml>'), `${push.name}, ${mode}: ${body}`);
+    }
+  }
+  t.notRegex(plain.log.text() + safe.log.text(), /callback refused/);
+});
+
+test('a signed push that lacks what makes it WeChat’s (FromUserName, ToUserName, MsgType) is refused with 400, and says why', async (t) => {
+  const server = await startServer(t);
+  const response = await server.push('<xml><ToUserName>gh_x</ToUserName><CreateTime>1</CreateTime><MsgType>text</MsgType></xml>');
+  t.is(response.status, 400);
+  t.is(await response.text(), 'missing FromUserName');
 });
