@@ -11,4 +11,12 @@ export { startRuntime, EMULATOR_SECRET, type Runtime } from './runtime.ts';
 export { loadDotEnv, readSettings, SettingsError, EMULATOR_APPID, EMULATOR_TOKEN, type Settings, type WechatMode } from './settings.ts';
 export { loadConfig, importAuthorFile } from './load-config.ts';
 export { WechatEmulator, type EmulatorOptions, type EmulatorCall, type Fault } from './emulator.ts';
-export { simulate, pushXmlFor, describeReply, type SimulatedAction, type SimulateOptions, type SimulatedReply } from './simulator.ts';
+export {
+  simulate,
+  pushesFor,
+  parseAction,
+  describeReply,
+  type SimulatedAction,
+  type SimulateOptions,
+  type SimulatedReply,
+} from './simulator.ts';

@@ -160,3 +160,19 @@ test('every command has --help (exit 0); an unknown option prints the usage and 
   t.regex((await bin(['--help'])).stdout, /^usage: wechat-mp-bot <command>/);
   t.is(((await t.throwsAsync(bin(['nope']))) as { code?: number }).code, 2);
 });
+
+test('simulate --help lists every action; a photo button prints both answers; a missing field exits 2 naming it', async (t) => {
+  const { ACTION_KINDS } = await import('../app/simulator.ts');
+  const env = environment(t);
+  const help = await run(['simulate', '--', '--help'], env);
+  for (const kind of ACTION_KINDS) t.regex(help.stdout, new RegExp(`^  ${kind}\\b`, 'm'), kind);
+  const bot = await start(t, env);
+  const photo = await run(['simulate', '--', 'pic_photo_or_album', 'PHOTO', '--url', bot.url], env);
+  t.is(photo.stdout, 'success (no reply)\ntext: 收到！我们会尽快回复你。\n');
+  const place = await run(['simulate', '--', 'location', '--latitude', '39.9042', '--longitude', '116.4074', '--url', bot.url], env);
+  t.is(place.stdout, 'text: 收到！我们会尽快回复你。\n');
+  const missing = await run(['simulate', '--', 'location', '--latitude', '39.9', '--url', bot.url], env).catch((error: unknown) => error);
+  t.like(missing, { code: 2 });
+  t.regex((missing as { stderr: string }).stderr, /longitude .*location --latitude <latitude> --longitude <longitude>/);
+  await bot.stop();
+});

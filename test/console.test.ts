@@ -3,6 +3,8 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { ARTIFACTS, browserTest } from './_browser.ts';
 import { startEmulator, startServer, withinOneMinute } from './_helpers.ts';
+import { defineConfig } from '../core/config/bot-config.ts';
+import { on } from '../core/kernel/filters.ts';
 
 /** A GET with the Host header a browser would send for that name (fetch cannot set it). */
 function getWithHost(url: string, host: string): Promise<{ status: number; text: string }> {
@@ -66,6 +68,132 @@ browserTest(test, 'the console: tap a click button, follow via a campaign, unfol
   await page.screenshot({ path: join(ARTIFACTS, 'console-sync.png') });
   t.deepEqual(errors, []);
 });
+
+browserTest(
+  test,
+  'the phone: every button type of the menu, every message a person sends, and each kind of reply as WeChat shows it',
+  async (t, browser) => {
+    const { api, emulator } = await startEmulator(t);
+    const config = defineConfig({
+      menu: {
+        button: [
+          {
+            name: '扫拍',
+            sub_button: [
+              { type: 'scancode_push', name: '扫码', key: 'SCANP' },
+              { type: 'scancode_waitmsg', name: '扫码等待', key: 'SCANW' },
+              { type: 'pic_sysphoto', name: '拍照', key: 'PHOTO1' },
+              { type: 'pic_photo_or_album', name: '相册', key: 'PHOTO2' },
+              { type: 'pic_weixin', name: '微信相册', key: 'PHOTO3' },
+            ],
+          },
+          {
+            name: '更多',
+            sub_button: [
+              { type: 'location_select', name: '位置', key: 'WHERE' },
+              {
+                type: 'miniprogram',
+                name: '小程序',
+                url: 'https://example.com/',
+                appid: 'wx1234567890abcdef',
+                pagepath: 'pages/index/index',
+              },
+              { type: 'click', name: '新闻', key: 'NEWS' },
+              { type: 'click', name: '音乐', key: 'MUSIC' },
+              { type: 'click', name: '语音', key: 'VOICE' },
+            ],
+          },
+          { type: 'click', name: '图片', key: 'IMG' },
+        ],
+      },
+      clicks: {
+        NEWS: { type: 'news', articles: [{ title: '本周新闻', description: '三条要闻', url: 'https://example.com/news' }] },
+        MUSIC: { type: 'music', title: '春之歌', description: '门德尔松', musicUrl: 'https://example.com/a.mp3', thumbMediaId: 'thumb-1' },
+        VOICE: { type: 'voice', mediaId: 'voice-media-1' },
+        IMG: { type: 'image', mediaId: 'image-media-1' },
+      },
+      plugins: [
+        { name: 'scan', middleware: on('scancode_waitmsg', (ctx) => `scanned ${ctx.event.scanCodeInfo?.scanResult}`) },
+        { name: 'photo', middleware: on('image', () => 'nice photo') },
+        { name: 'place', middleware: on('location', (ctx) => `you are at ${ctx.event.label}`) },
+        { name: 'voice', middleware: on('voice', (ctx) => `heard ${ctx.event.recognition}`) },
+        { name: 'video', middleware: on('video', () => 'nice video') },
+        { name: 'link', middleware: on('link', (ctx) => `read ${ctx.event.title}`) },
+      ],
+    });
+    const server = await startServer(t, { api, emulator, config });
+    await server.sync!.firstPass;
+    const page = await browser.newPage({ viewport: { width: 1200, height: 900 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    page.on('console', (message) => void (message.type() === 'error' && errors.push(message.text())));
+    await page.goto(server.url.replace(/\/wechat$/, '/console'));
+    const bot = page.getByTestId('bot-bubble');
+    const press = async (column: string, button?: string) => {
+      await page.getByTestId('menu').locator('.col').filter({ hasText: column }).click();
+      if (button)
+        await page
+          .getByTestId('menu-button')
+          .filter({ hasText: new RegExp(`^${button}$`) })
+          .click();
+    };
+
+    await page.getByTestId('scan-result').fill('6901234567892');
+    await press('扫拍', '扫码等待');
+    await bot.filter({ hasText: 'scanned 6901234567892' }).waitFor();
+    for (const button of ['拍照', '相册', '微信相册']) await press('扫拍', button);
+    await bot
+      .filter({ hasText: /^nice photo$/ })
+      .nth(2)
+      .waitFor();
+    t.is(await bot.filter({ hasText: /^nice photo$/ }).count(), 3, 'each photo is answered once, and not its button');
+    await press('更多', '位置');
+    await bot.filter({ hasText: 'you are at 北京市东城区天安门' }).waitFor();
+    await press('更多', '小程序');
+    await page.getByText('opened mini program wx1234567890abcdef pages/index/index').waitFor();
+    await press('更多', '新闻');
+    await page.getByTestId('news-card').filter({ hasText: '本周新闻' }).waitFor();
+    t.is(await page.getByTestId('news-card').getAttribute('href'), 'https://example.com/news');
+    await press('更多', '音乐');
+    await page.getByTestId('music-card').filter({ hasText: '春之歌' }).waitFor();
+    await press('更多', '语音');
+    await page.getByTestId('voice-reply').filter({ hasText: 'voice-media-1' }).waitFor();
+    await press('图片');
+    await page.getByTestId('image-reply').filter({ hasText: 'image-media-1' }).waitFor();
+    await press('扫拍', '扫码');
+
+    await page.getByTestId('send-image').click();
+    await page.getByTestId('text-input').fill('今天天气');
+    await page.getByTestId('send-voice').click();
+    await bot.filter({ hasText: 'heard 今天天气' }).waitFor();
+    await page.getByTestId('send-video').click();
+    await bot.filter({ hasText: 'nice video' }).waitFor();
+    await page.getByTestId('send-location').click();
+    await page.getByTestId('send-link').click();
+    await bot.filter({ hasText: 'read 一篇文章' }).waitFor();
+    await page.screenshot({ path: join(ARTIFACTS, 'console-phone-buttons.png') });
+
+    const pushed = (await (await fetch(server.url.replace(/\/wechat$/, '/console/api/events'))).json()) as { type: string }[];
+    const types = pushed.map((e) => e.type);
+    for (const type of [
+      'scancode_push',
+      'scancode_waitmsg',
+      'pic_sysphoto',
+      'pic_photo_or_album',
+      'pic_weixin',
+      'location_select',
+      'view_miniprogram',
+      'image',
+      'voice',
+      'video',
+      'location',
+      'link',
+    ]) {
+      t.true(types.includes(type), `the bot saw a ${type}`);
+    }
+    t.deepEqual(errors, []);
+  },
+);
 
 test('against a real account without BOT_CONSOLE_TOKEN, /console does not exist', async (t) => {
   const { api } = await startEmulator(t);
@@ -133,7 +261,7 @@ test('a page on another site cannot drive the console: forms and other content t
   t.deepEqual(await events(), [], 'nothing reached the bot');
   const own = await post({ 'content-type': 'application/json', origin: new URL(simulate).origin, 'sec-fetch-site': 'same-origin' }, json);
   t.is(own.status, 200);
-  t.like(await own.json(), { text: 'text: today reply' });
+  t.like(await own.json(), { replies: [{ text: 'text: today reply' }] });
 });
 
 test('guessing BOT_CONSOLE_TOKEN: after 10 wrong tokens in a minute every login from that address gets 429, the right token too', async (t) => {
@@ -189,7 +317,7 @@ test('simulate checks the action: a wrong kind, a field of the wrong type or too
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ user: 'oConsoleUser', action }),
     });
-    return { status: response.status, body: (await response.json()) as { error?: string; text?: string } };
+    return { status: response.status, body: (await response.json()) as { error?: string; replies?: { text: string }[] } };
   };
   const refused = async (action: unknown, field: RegExp) => {
     const { status, body } = await simulate(action);
@@ -205,7 +333,8 @@ test('simulate checks the action: a wrong kind, a field of the wrong type or too
   await refused('click', /action/);
   t.false(server.log.text().includes('"level":50'), 'nothing failed inside');
   // A scene may be a number, as campaign scenes are.
-  t.like(await simulate({ kind: 'subscribe', scene: 1001 }), { status: 200, body: { text: 'text: door welcome door' } });
+  t.like(await simulate({ kind: 'subscribe', scene: 1001 }), { status: 200, body: { replies: [{ text: 'text: door welcome door' }] } });
+  await refused({ kind: 'location', latitude: 'north', longitude: '113' }, /action\.latitude/);
 });
 
 test('behind a TLS proxy (BOT_TRUST_PROXY) the session cookie is Secure; without it a forwarded https is not believed', async (t) => {

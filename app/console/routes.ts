@@ -36,7 +36,9 @@ export interface ConsoleOptions {
 
 const SESSION_MS = 12 * 3600_000;
 // The console loads its scripts, styles, images and data from this server only (codes as data: URLs).
-const CSP = "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+// A news reply's picture is shown as WeChat shows it, from wherever it is (https only).
+const CSP =
+  "default-src 'self'; img-src 'self' data: https:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 const require = createRequire(import.meta.url);
 // Browser builds out of node_modules (the packages do not export these paths, so go by folder).
 const htmDir = join(dirname(require.resolve('htm')), '..');
@@ -197,7 +199,11 @@ export function consoleRoutes(options: ConsoleOptions): Router {
       user,
       account: 'gh_console',
     });
-    koa.body = { status: result.status, text: describeReply(result), reply: result.reply ?? null };
+    // One answer per push: a photo or location button is its event, then the message.
+    koa.body = {
+      status: Math.max(...result.map((r) => r.status)),
+      replies: result.map((r) => ({ status: r.status, text: describeReply(r), reply: r.reply ?? null })),
+    };
   });
 
   // Replies that missed the 5 s window went out as customer-service messages: the emulator kept them.

@@ -522,9 +522,9 @@ const first = (value: XmlValue | undefined) => (Array.isArray(value) ? value[0] 
 const all = (value: XmlValue) => (Array.isArray(value) ? value : [value]);
 const isElement = (value: XmlValue | undefined): value is XmlObject => typeof value === 'object' && !Array.isArray(value);
 
-// A field without which the push is not WeChat's: given once, as text.
+// A field without which the push is not WeChat's: text, not blank (the first, if it came twice).
 function requiredText(xml: XmlObject, name: string): string {
-  const value = xml[name];
+  const value = first(xml[name]);
   if (typeof value !== 'string' || value.trim() === '') throw new EventError(`missing ${name}`);
   return value;
 }

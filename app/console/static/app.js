@@ -61,6 +61,7 @@ function Phone({ state }) {
   const [threads, setThreads] = useState({});
   const [open, setOpen] = useState(-1);
   const [text, setText] = useState('');
+  const [scanned, setScanned] = useState('https://example.com/scanned');
   const chat = useRef(null);
   const lateSeen = useRef(0);
   const thread = threads[user] ?? [];
@@ -80,20 +81,36 @@ function Phone({ state }) {
     return () => clearInterval(timer);
   }, []);
 
+  // One answer per push: a photo or location button is its event, then the photo or location itself.
   const send = async (action, as = user, note) => {
     setOpen(-1);
     if (note) add(as, [note]);
-    const result = await api('simulate', { method: 'POST', body: JSON.stringify({ user: as, action }) }).catch((e) => ({ text: `error: ${e.message}` }));
-    const reply = result.reply;
-    if (!reply) return add(as, [{ from: 'note', text: result.text === 'success (no reply)' ? '(no reply)' : result.text }]);
-    const items = reply.Articles?.item;
-    const first = Array.isArray(items) ? items[0] : items;
-    add(as, [{ from: 'bot', text: reply.MsgType === 'text' ? reply.Content : reply.MsgType === 'news' ? `[图文] ${first?.Title ?? ''}\n${first?.Url ?? ''}` : `[${reply.MsgType}]` }]);
+    const result = await api('simulate', { method: 'POST', body: JSON.stringify({ user: as, action }) }).catch((e) => ({ replies: [{ text: `error: ${e.message}` }] }));
+    add(as, result.replies.map((r) => (r.reply ? { from: 'bot', reply: r.reply } : { from: 'note', text: r.text === 'success (no reply)' ? '(no reply)' : r.text })));
   };
+  // What the phone does with each button type of the menu, as WeChat's client would.
   const press = (button) => {
-    if (button.type === 'click') return send({ kind: 'click', key: button.key }, user, { from: 'me', text: `[菜单] ${button.name}` });
-    if (button.type === 'view') return send({ kind: 'view', url: button.url }, user, { from: 'note', text: `opened ${button.url}` });
-    add(user, [{ from: 'note', text: `${button.type} buttons are not simulated` }]);
+    const me = (text) => ({ from: 'me', text });
+    switch (button.type) {
+      case 'click':
+        return send({ kind: 'click', key: button.key }, user, me(`[菜单] ${button.name}`));
+      case 'view':
+        return send({ kind: 'view', url: button.url }, user, { from: 'note', text: `opened ${button.url}` });
+      case 'miniprogram':
+        return send({ kind: 'view_miniprogram', path: button.pagepath }, user, { from: 'note', text: `opened mini program ${button.appid} ${button.pagepath}` });
+      case 'scancode_push':
+      case 'scancode_waitmsg':
+        return send({ kind: button.type, key: button.key, result: scanned }, user, me(`[扫一扫] ${scanned}`));
+      case 'pic_sysphoto':
+      case 'pic_photo_or_album':
+      case 'pic_weixin':
+        return send({ kind: button.type, key: button.key }, user, me('[图片]'));
+      case 'location_select':
+        return send({ kind: 'location_select', key: button.key, ...PLACE }, user, me(`[位置] ${PLACE.label}`));
+      default:
+        // media_id, article_id and their kinds: WeChat answers these itself, nothing is pushed.
+        add(user, [{ from: 'note', text: `${button.type}: WeChat shows it itself; nothing is pushed to the bot` }]);
+    }
   };
   const followVia = (campaign) => {
     const fresh = newUser();
@@ -110,7 +127,7 @@ function Phone({ state }) {
     <div class="phone" data-testid="phone">
       <div class="title">公众号 · ${user.slice(0, 14)}</div>
       <div class="chat" ref=${chat} data-testid="chat">
-        ${thread.map((m) => html`<div class="bubble ${m.from === 'me' ? 'me' : m.from === 'note' ? 'note' : m.from === 'bot late' ? 'bot late' : 'bot'}" data-testid=${m.from === 'bot' || m.from === 'bot late' ? 'bot-bubble' : undefined}>${m.text}</div>`)}
+        ${thread.map((m) => html`<div class="bubble ${m.from === 'me' ? 'me' : m.from === 'note' ? 'note' : m.from === 'bot late' ? 'bot late' : 'bot'}${m.reply && m.reply.MsgType !== 'text' ? ` ${m.reply.MsgType}` : ''}" data-testid=${m.from === 'bot' || m.from === 'bot late' ? 'bot-bubble' : undefined}>${m.reply ? html`<${Reply} reply=${m.reply} />` : m.text}</div>`)}
       </div>
       <form class="inputbar" onSubmit=${(e) => (e.preventDefault(), text && (send({ kind: 'text', text }, user, { from: 'me', text }), setText('')))}>
         <input value=${text} onInput=${(e) => setText(e.target.value)} placeholder="发消息" data-testid="text-input" />
@@ -138,8 +155,50 @@ function Phone({ state }) {
         </div>`)}
         <button class="act danger" data-testid="unfollow" onClick=${() => send({ kind: 'unsubscribe' }, user, { from: 'note', text: 'unfollowed' })}>Unfollow</button>
       </div>
+      <div class="card">
+        <h3>Send as the user</h3>
+        <button class="act" data-testid="send-image" onClick=${() => send({ kind: 'image' }, user, { from: 'me', text: '[图片]' })}>Photo</button>
+        <button class="act" data-testid="send-voice" onClick=${() => send({ kind: 'voice', ...(text ? { recognition: text } : {}) }, user, { from: 'me', text: `[语音]${text ? ` ${text}` : ''}` })}>Voice (the text box is what WeChat heard)</button>
+        <button class="act" data-testid="send-video" onClick=${() => send({ kind: 'video' }, user, { from: 'me', text: '[视频]' })}>Video</button>
+        <button class="act" data-testid="send-location" onClick=${() => send({ kind: 'location', ...PLACE }, user, { from: 'me', text: `[位置] ${PLACE.label}` })}>Location</button>
+        <button class="act" data-testid="send-link" onClick=${() => send({ kind: 'link', url: 'https://example.com/article', title: '一篇文章' }, user, { from: 'me', text: '[链接] 一篇文章' })}>Link</button>
+        <label class="muted">what a scan button reads <input value=${scanned} onInput=${(e) => setScanned(e.target.value)} data-testid="scan-result" /></label>
+      </div>
     </div>
   </div>`;
+}
+
+// Where the location buttons say the user is.
+const PLACE = { latitude: '39.9042', longitude: '116.4074', label: '北京市东城区天安门' };
+
+// A passive reply as WeChat's client shows it: text, a news card, an image, a voice or video
+// message, a music card. Media are shown by their media_id: the emulator keeps no files.
+function Reply({ reply }) {
+  switch (reply.MsgType) {
+    case 'text':
+      return reply.Content;
+    case 'news': {
+      const items = reply.Articles?.item;
+      const a = (Array.isArray(items) ? items[0] : items) ?? {};
+      return html`<a class="news" href=${a.Url} target="_blank" rel="noopener noreferrer" data-testid="news-card">
+        <strong>${a.Title}</strong>${a.PicUrl && html`<img src=${a.PicUrl} alt="" />`}<span class="muted">${a.Description}</span>
+      </a>`;
+    }
+    case 'image':
+      return html`<span class="media" data-testid="image-reply">🖼 图片<br /><code>${reply.Image?.MediaId}</code></span>`;
+    case 'voice':
+      return html`<span class="media" data-testid="voice-reply">🔊 语音<br /><code>${reply.Voice?.MediaId}</code></span>`;
+    case 'video':
+      return html`<span class="media" data-testid="video-reply">▶ ${reply.Video?.Title || '视频'}<br /><span class="muted">${reply.Video?.Description}</span></span>`;
+    case 'music':
+      return html`<a class="news" href=${reply.Music?.MusicUrl} target="_blank" rel="noopener noreferrer" data-testid="music-card">
+        <strong>♪ ${reply.Music?.Title}</strong><span class="muted">${reply.Music?.Description}</span>
+      </a>`;
+    case 'transfer_customer_service':
+      return html`<span class="muted">转接人工客服</span>`;
+    default:
+      return `[${reply.MsgType}]`;
+  }
 }
 
 function Chart({ series }) {
