@@ -83,3 +83,28 @@ test('types: EventOf of several names is the union of each, narrowed by type', (
   t.is(read({ ...base, type: 'voice', mediaId: 'm', recognition: '你好' }), '你好');
   t.is(typeof unnarrowed, typeof handler);
 });
+
+test('types: every family reads with on() and no cast, nested fields included', async (t) => {
+  const { makeBot, event } = await import('./_helpers.ts');
+  const seen: unknown[] = [];
+  const plugins = [
+    on('subscribe_msg_popup_event', (ctx) => void seen.push(ctx.event.templates?.[0]?.subscribeStatus)),
+    on('pic_sysphoto', (ctx) => void seen.push(ctx.event.sendPicsInfo?.picList?.[0]?.picMd5Sum)),
+    on('mass_send_job_finish', (ctx) => void seen.push(ctx.event.copyrightCheckResult?.resultList?.[0]?.originalArticleUrl)),
+    on('device_event', (ctx) => void seen.push(ctx.event.event)),
+    on('kf_switch_session', (ctx) => void seen.push(ctx.event.toKfAccount)),
+    on('user_get_card', (ctx) => void seen.push(ctx.event.cardId)),
+    on('subscribe', (ctx) => void seen.push(ctx.event.key ?? ctx.event.scene)),
+  ].map((middleware, i) => ({ name: `reader ${i}`, middleware }));
+  // @ts-expect-error a kf session has no templates
+  on('kf_create_session', (ctx) => ctx.event.templates);
+  const { bot } = await makeBot(t, { plugins });
+  await bot.handle(event('subscribe_msg_popup_event', { templates: [{ templateId: 't', subscribeStatus: 'accept' }] }));
+  await bot.handle(event('pic_sysphoto', { key: 'K', sendPicsInfo: { count: '1', picList: [{ picMd5Sum: 'md5' }] } }));
+  await bot.handle(event('mass_send_job_finish', { copyrightCheckResult: { resultList: [{ originalArticleUrl: 'u' }] } }));
+  await bot.handle(event('device_event', { event: 'bind' }));
+  await bot.handle(event('kf_switch_session', { toKfAccount: 'b@x' }));
+  await bot.handle(event('user_get_card', { cardId: 'c' }));
+  await bot.handle(event('subscribe', { key: 'last_trade_no_1' }));
+  t.deepEqual(seen, ['accept', 'md5', 'u', 'bind', 'b@x', 'c', 'last_trade_no_1']);
+});
