@@ -2,14 +2,26 @@
 // each: pushes are answered within the deadline, permanent codes are never created twice, and the
 // failure is logged with enough to act on.
 import test, { type ExecutionContext } from 'ava';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import sqlite3 from 'sqlite3';
 import type { Fault } from '../app/emulator.ts';
 import { openStore } from '../core/state/open-store.ts';
-import { APPID, TOKEN, eventFields, memoryLogger, openid, readReply, runApp, startEmulator, startServer, testConfig } from './_helpers.ts';
+import {
+  APPID,
+  TOKEN,
+  eventFields,
+  memoryLogger,
+  openid,
+  pushXml,
+  readReply,
+  runApp,
+  signedQuery,
+  startEmulator,
+  startServer,
+  testConfig,
+} from './_helpers.ts';
 
 function tempDir(t: ExecutionContext): string {
   const dir = mkdtempSync(join(tmpdir(), 'bot-faults-'));
@@ -18,7 +30,7 @@ function tempDir(t: ExecutionContext): string {
 }
 
 const apiFaults: [string, Fault, RegExp][] = [
-  ['slow past the timeout', { delayMs: 2500, times: 3 }, /menu\/get: timed out/],
+  ['slow past the timeout', { delayMs: 5000, times: 3 }, /menu\/get: timed out/],
   ['busy (-1) every time', { errcode: -1, times: 20 }, /menu\/get: errcode -1/],
   ['daily quota (45009)', { errcode: 45009, times: 3 }, /menu\/get: errcode 45009 .*quota/],
   ['not JSON', { invalidJson: true, times: 3 }, /menu\/get: answer is not JSON/],
@@ -27,7 +39,7 @@ const apiFaults: [string, Fault, RegExp][] = [
 for (const [name, fault, logged] of apiFaults) {
   test(`WeChat's API ${name} during the start-up sync: pushes are answered, the failure is logged`, async (t) => {
     // A short timeout only where the timeout is the fault: a loaded machine may be slow otherwise.
-    const { emulator, makeApi } = await startEmulator(t, { timeoutMs: fault.delayMs ? 1000 : 10_000 });
+    const { emulator, makeApi } = await startEmulator(t, { timeoutMs: fault.delayMs ? 2500 : 10_000 });
     // The token first, so that the fault (and the timeout) meets the sync's menu/get alone.
     const api = makeApi();
     await api.tokens.get();
@@ -59,14 +71,25 @@ test('the SQLite file locked by another process: pushes are still answered in ti
   const store = await openStore(`sqlite://${file}`, { log: memoryLogger().log });
   t.teardown(() => store.close());
   const server = await startServer(t, { store });
-  const locker = new sqlite3.Database(file);
-  await new Promise((resolve, reject) => locker.exec('BEGIN EXCLUSIVE', (error) => (error ? reject(error) : resolve(undefined))));
+  // Another process, as SQLite's locks are between processes: it holds the write lock until told to stop.
+  const locker = spawn(
+    process.execPath,
+    [
+      '-e',
+      "const db = new (require('better-sqlite3'))(process.argv[1]); db.exec('BEGIN EXCLUSIVE'); console.log('locked'); process.stdin.once('data', () => (db.exec('COMMIT'), process.exit(0)))",
+      file,
+    ],
+    { cwd: new URL('..', import.meta.url).pathname, stdio: ['pipe', 'pipe', 'inherit'] },
+  );
+  t.teardown(() => void locker.kill());
+  await new Promise((resolve) => locker.stdout.once('data', resolve));
   const started = Date.now();
   const response = await server.push(eventFields(openid(), 'CLICK', { EventKey: 'TODAY' }));
   t.is(response.status, 200);
   await readReply(response);
   t.true(Date.now() - started < 4800, `answered after ${Date.now() - started} ms`);
-  await new Promise((resolve) => locker.exec('COMMIT', () => locker.close(resolve)));
+  locker.stdin.write('stop\n');
+  await new Promise((resolve) => locker.once('exit', resolve));
   t.regex(server.log.text(), /STORE UNAVAILABLE|SQLITE_BUSY|database is locked/);
   // Once the lock is gone, the store works again.
   t.like(await readReply(await server.push(eventFields(openid(), 'subscribe', { EventKey: 'qrscene_poster' }))), {
@@ -205,4 +228,63 @@ test('a request that fails unexpectedly gets a plain 500 without details, is log
   t.like(await readReply(await server.push(eventFields(openid(), 'subscribe', { EventKey: 'qrscene_poster' }))), {
     Content: 'poster welcome',
   });
+});
+
+test('kill -9 under a load of follows on SQLite: every follow answered is kept and counted once, and its retry does not run again', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(
+    join(dir, 'bot.config.ts'),
+    `export default { campaigns: { poster: { scene: 'poster', permanent: true, welcome: 'poster welcome' } } };\n`,
+  );
+  const env = {
+    BOT_STORE: `sqlite://${join(dir, 'bot.sqlite')}`,
+    BOT_STORE_PREFIX: 'killed',
+    BOT_CONFIG: join(dir, 'bot.config.ts'),
+    WECHAT_TOKEN: TOKEN,
+  };
+  const listening = /listening on (http:\/\/(?:localhost|127\.0\.0\.1):\d+\/wechat)/;
+  const first = startApp(t, env);
+  const url = (await first.until(listening))[1]!.replace('localhost', '127.0.0.1');
+  const post = (target: string, body: string) => fetch(`${target}?${signedQuery()}`, { method: 'POST', body });
+
+  // Twenty users at a time follow through the poster, each once, until the process is killed.
+  const answered: { user: string; body: string }[] = [];
+  let sent = 0;
+  let killed = false;
+  const follower = async () => {
+    while (!killed) {
+      const user = openid();
+      const body = pushXml(eventFields(user, 'subscribe', { EventKey: 'qrscene_poster', Ticket: 'T' }));
+      sent++;
+      const reply = await post(url, body).then(readReply, () => undefined);
+      if (!killed && (reply as { Content?: string } | undefined)?.Content === 'poster welcome') answered.push({ user, body });
+    }
+  };
+  const load = Promise.all(Array.from({ length: 20 }, follower));
+  while (answered.length < 300) await new Promise((r) => setTimeout(r, 20));
+  first.child.kill('SIGKILL');
+  killed = true;
+  await first.exited;
+  await load;
+  const kept = answered.length;
+
+  const second = startApp(t, env);
+  const again = (await second.until(listening))[1]!.replace('localhost', '127.0.0.1');
+  const store = await openStore(env.BOT_STORE, { log: memoryLogger().log, namespace: env.BOT_STORE_PREFIX });
+  t.teardown(() => store.close());
+  const { campaignStats } = await import('../plugins/scene-campaign.ts');
+  const { Users } = await import('../core/state/users.ts');
+  const users = new Users(store);
+  const follows = (await campaignStats(store, 'poster')).follows;
+  t.true(follows >= kept, `${follows} follows counted, ${kept} answered: none answered is lost`);
+  t.true(follows <= sent, `${follows} counted of ${sent} sent`);
+  const missing = (
+    await Promise.all(answered.map(async ({ user }) => ((await users.get(user))?.campaign === 'poster' ? 0 : 1)))
+  ).reduce<number>((a, b) => a + b, 0);
+  t.is(missing, 0, 'every follower answered is attributed to the poster');
+
+  // WeChat's retries of answered follows, after the restart: the first reply again, nothing counted twice.
+  const retried = await Promise.all(answered.slice(0, 100).map(({ body }) => post(again, body).then(readReply)));
+  t.true(retried.every((reply) => (reply as { Content?: string }).Content === 'poster welcome'));
+  t.is((await campaignStats(store, 'poster')).follows, follows, 'a retry of an answered follow does not run the chain again');
 });

@@ -214,21 +214,21 @@ for (const kind of ['memory', 'sqlite', 'redis'] as const) {
 }
 
 test('sqlite: expired records are swept through an index, without reading the table', async (t) => {
-  const { default: KeyvSqlite } = await import('@keyv/sqlite');
+  const { default: Database } = await import('better-sqlite3');
   const { SWEEP } = await import('../core/state/stores/sqlite.ts');
   const file = join(tempDir(t), 'bot.sqlite');
   const store = await openStore(`sqlite://${file}`, { log: memoryLogger().log });
   await store.set('old', 1, 1);
   await store.set('kept', 2);
   await new Promise((resolve) => setTimeout(resolve, 10));
-  const raw = new KeyvSqlite(`sqlite://${file}`);
-  const plan = (await raw.query(`EXPLAIN QUERY PLAN ${SWEEP}`, Date.now())) as { detail: string }[];
+  const raw = new Database(file);
+  const plan = raw.prepare(`EXPLAIN QUERY PLAN ${SWEEP}`).all(Date.now()) as { detail: string }[];
   t.regex(plan.map((p) => p.detail).join(' '), /USING INDEX keyv_expires/);
-  await raw.query(SWEEP, Date.now());
+  raw.prepare(SWEEP).run(Date.now());
   t.deepEqual(
-    ((await raw.query('SELECT key FROM keyv')) as { key: string }[]).map((r) => r.key),
+    (raw.prepare('SELECT key FROM keyv').all() as { key: string }[]).map((r) => r.key),
     ['bot:kept'],
   );
-  await raw.disconnect();
+  raw.close();
   await store.close();
 });

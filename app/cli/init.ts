@@ -60,8 +60,8 @@ function projectPackage(name: string, spec: string) {
     },
     dependencies: { 'wechat-mp-bot': spec },
     devDependencies: { '@types/node': '^20.19.0', ava: '^7.0.0', tsx: '^4.20.0', typescript: '^7.0.2' },
-    // npm 11 runs install scripts only of packages listed here: the store's SQLite binding builds on install.
-    allowScripts: { sqlite3: true, esbuild: true },
+    // npm 11 runs install scripts only of packages listed here: the store's SQLite driver builds on install.
+    allowScripts: { 'better-sqlite3': true, esbuild: true },
     // ava runs the TypeScript tests through tsx, in child processes (tsx does not reach worker threads).
     ava: { extensions: { ts: 'module' }, nodeArguments: ['--import=tsx'], workerThreads: false },
   };

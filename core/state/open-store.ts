@@ -18,21 +18,25 @@ export async function openStore(url: string, options: StoreOptions): Promise<Sto
   } else {
     throw new StoreConfigError(`BOT_STORE must start with sqlite://, redis:// or memory://, got ${url.split(':')[0]}:…`);
   }
-  // A store in this process's memory cannot hang: its operations need no timer.
-  return store.local ? store : guarded(store, options.timeoutMs ?? 3000);
+  // A store in this process's memory cannot hang: its operations need no timer. Nor can SQLite's,
+  // which run synchronously (a lock is waited for a quarter of a second at most); its failures
+  // still say which operation failed.
+  if (store.local) return store;
+  return guarded(store, url.startsWith('sqlite://') ? undefined : (options.timeoutMs ?? 3000));
 }
 
-// Every operation is bounded in time and fails with a StoreError that says which one.
-function guarded(store: Store, timeoutMs: number): Store {
+// Every operation fails with a StoreError that says which one, and is bounded in time (timeoutMs).
+function guarded(store: Store, timeoutMs: number | undefined): Store {
   const bound = <T>(what: string, key: string, operation: () => Promise<T>): Promise<T> => {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreError(`store: ${what} timed out after ${timeoutMs} ms`)), timeoutMs);
-    });
     const work = operation().catch((error: unknown) => {
       throw error instanceof StoreError
         ? error
         : new StoreError(`store: ${what} ${key.split(':')[0]}:… failed: ${(error as Error)?.message ?? error}`, { cause: error });
+    });
+    if (timeoutMs === undefined) return work;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreError(`store: ${what} timed out after ${timeoutMs} ms`)), timeoutMs);
     });
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   };

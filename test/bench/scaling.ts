@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import KeyvSqlite from '@keyv/sqlite';
+import Database from 'better-sqlite3';
 import { WechatEmulator } from '../../app/emulator.ts';
 import { createServices } from '../../app/services.ts';
 import { WechatApi } from '../../core/api/client.ts';
@@ -68,13 +68,15 @@ async function rate(bot: Bot<BotContext>, make: () => WechatEvent, n: number): P
   for (const users of [1_000, 100_000]) {
     const file = join(dir, `purge-${users}.sqlite`);
     const store = await openStore(`sqlite://${file}`, { log, namespace: 'bench' });
-    const raw = new KeyvSqlite(`sqlite://${file}`);
-    await raw.query(
-      `WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?)
-       INSERT INTO keyv (key, value) SELECT 'bench:user:' || hex(randomblob(32)), '{"value":{"campaign":"poster","followedAt":1700000000}}' FROM n`,
-      users,
-    );
-    await raw.disconnect();
+    // Filled through the store's own SQLite library: two copies of SQLite in one process do not see each other's locks.
+    const raw = new Database(file);
+    raw
+      .prepare(
+        `WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ?)
+         INSERT INTO keyv (key, value) SELECT 'bench:user:' || hex(randomblob(32)), '{"value":{"campaign":"poster","followedAt":1700000000}}' FROM n`,
+      )
+      .run(users);
+    raw.close();
     const bot = await botWith({ campaigns: { poster: { scene: 'poster', permanent: true } } }, store);
     const leaving = Array.from({ length: 300 }, () => `oLeaving${++seq}`);
     for (const from of leaving) await bot.handle(ev({ type: 'subscribe', scene: 'poster', from }));
