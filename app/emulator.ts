@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
@@ -110,8 +110,9 @@ export class WechatEmulator {
 
   /** Serves the emulator on 127.0.0.1. */
   async listen(port = 0): Promise<{ url: string; close(): Promise<void> }> {
+    // Exclusive: under BOT_WORKERS each worker has an emulator of its own, not one port shared by all.
     const server: Server = await new Promise((resolve) => {
-      const s = this.app.listen(port, '127.0.0.1', () => resolve(s));
+      const s = createServer(this.app.callback()).listen({ port, host: '127.0.0.1', exclusive: true }, () => resolve(s));
     });
     return {
       url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,

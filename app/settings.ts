@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 
 /** The bot's settings, from the environment (and a .env file). */
 export interface Settings {
@@ -32,6 +33,8 @@ export interface Settings {
   emulator: boolean;
   /** BOT_TRUST_PROXY: behind a reverse proxy, X-Forwarded-Proto/-Host/-For are believed (Secure cookies, client addresses). */
   trustProxy: boolean;
+  /** BOT_WORKERS: processes serving the one port (1; `auto`: one per core), sharing the store. */
+  workers: number;
 }
 
 /** How the account's pushes arrive: the message mode of the account console. */
@@ -87,6 +90,12 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
       throw new SettingsError(`${name} must be at least 16 characters (it has ${value.length}): e.g. openssl rand -base64 24`);
     }
   }
+  const store = env.BOT_STORE || 'sqlite://data/bot.sqlite';
+  const workers = env.BOT_WORKERS === 'auto' ? availableParallelism() : Number(env.BOT_WORKERS || 1);
+  if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+    throw new SettingsError(`BOT_WORKERS must be a number of processes from 1 to 64, or auto, got ${env.BOT_WORKERS}`);
+  if (workers > 1 && store.startsWith('memory'))
+    throw new SettingsError("BOT_WORKERS above 1 needs a store the workers share (sqlite:// or redis://): memory:// is each process's own");
   return {
     port,
     // The emulator's console simulates users without a login: it stays on this machine.
@@ -98,7 +107,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     mode,
     maxSkewS,
     apiBase: (env.WECHAT_API_BASE || 'https://api.weixin.qq.com').replace(/\/+$/, ''),
-    store: env.BOT_STORE || 'sqlite://data/bot.sqlite',
+    store,
     storePrefix: env.BOT_STORE_PREFIX || `wxbot:${appId ?? EMULATOR_APPID}`,
     configFile: env.BOT_CONFIG || './bot.config.ts',
     deadlineMs,
@@ -106,6 +115,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     consoleToken: env.BOT_CONSOLE_TOKEN || undefined,
     emulator,
     trustProxy: trustProxy === '1' || trustProxy === 'true',
+    workers,
   };
 }
 

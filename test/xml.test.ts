@@ -97,10 +97,11 @@ test('every parse is linear: the worst bodies cost about what a benign one of th
     // The benign body is timed beside each hostile one, so the machine's load falls on both alike.
     const benign = await leastTime(quietly(benignBody), 5);
     const ratio = (await leastTime(quietly(body), 5)) / benign;
-    // Structure costs sax more per byte than text does (deep nesting about 10×); the quadratic
-    // paths this guards against were 400× and beyond.
+    // Structure costs sax more per byte than text does (deep nesting about 10×, and up to 25× seen
+    // with the whole suite loading both cores); the quadratic paths this guards against were 400×
+    // and beyond.
     t.log(`${name}: ${ratio.toFixed(1)}×`);
-    t.true(ratio < 20, `${name}: ${ratio.toFixed(1)}× a benign body`);
+    t.true(ratio < 40, `${name}: ${ratio.toFixed(1)}× a benign body`);
   }
 });
 

@@ -1,4 +1,5 @@
 // wechat-mp-bot start: runs the bot until SIGTERM or SIGINT.
+import cluster from 'node:cluster';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ConfigError } from '../../core/config/bot-config.ts';
@@ -9,10 +10,12 @@ import { startRuntime } from '../runtime.ts';
 import { createApp } from '../server.ts';
 import { loadDotEnv, readSettings, SettingsError } from '../settings.ts';
 import { readArgs } from './args.ts';
+import { superviseWorkers } from './workers.ts';
 
 export const USAGE = `usage: wechat-mp-bot start
 Runs the bot: the callback at /wechat on PORT (3000). Without WECHAT_APPID it runs offline against
-the built-in WeChat emulator, on 127.0.0.1. Settings come from the environment and .env.
+the built-in WeChat emulator, on 127.0.0.1. BOT_WORKERS=N (or auto) runs N processes on the port.
+Settings come from the environment and .env.
 options:
   -h, --help   this text`;
 
@@ -25,6 +28,8 @@ export async function startCommand(argv: string[]): Promise<number> {
   loadDotEnv(); // first: LOG_LEVEL and LOG_FORMAT may come from .env
   const log = createLogger();
   try {
+    const settings = readSettings();
+    if (settings.workers > 1 && cluster.isPrimary) return await superviseWorkers(settings.workers, log);
     await start(log);
   } catch (error) {
     if (SETUP_ERRORS.some((kind) => error instanceof kind)) console.error(`cannot start: ${(error as Error).message}`);

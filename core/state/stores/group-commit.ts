@@ -1,68 +1,64 @@
 import type { Database } from 'better-sqlite3';
 
+interface Write {
+  run(): unknown;
+  resolve(value: unknown): void;
+  reject(error: unknown): void;
+}
+
 /**
- * Commits the writes of one turn of the event loop together. The first write of a turn opens a
- * write transaction (BEGIN IMMEDIATE: the file's write lock is taken at once, so a claim or an
- * increment run inside it is atomic across processes); every write of that turn runs in it, at
- * once and synchronously, so this process reads what it wrote; the transaction is committed in
- * the loop's check phase (setImmediate), and only then does each write's promise resolve. One
- * commit, not one per statement: that is what makes SQLite cost microseconds a push.
+ * Commits the writes of one turn of the event loop together. A write is queued; in the loop's
+ * check phase (setImmediate) the queue runs in one write transaction (BEGIN IMMEDIATE: the
+ * file's write lock is taken first, so a claim or an increment is atomic across processes), is
+ * committed, and only then does each write's promise resolve, with its statement's result. The
+ * lock is held for that run alone, a fraction of a millisecond, so other processes sharing the
+ * file barely wait. One commit a turn, not one per statement: that is what makes SQLite cost
+ * microseconds a push.
  * @example
  * const commit = groupCommit(db)
  * await commit.write(() => upsert.run(key, value)) // committed
  */
 export function groupCommit(db: Database) {
-  // The writes of the transaction now open, waiting for its commit.
-  let batch: { resolve: () => void; reject: (error: unknown) => void }[] | undefined;
-  let idle: { promise: Promise<void>; resolve: () => void } | undefined;
+  let queue: Write[] = [];
+  let drained: (() => void)[] = [];
 
-  const end = (error?: unknown) => {
-    const ended = batch ?? [];
-    batch = undefined;
-    for (const waiter of ended) error === undefined ? waiter.resolve() : waiter.reject(error);
-    idle?.resolve();
-    idle = undefined;
-  };
-
-  const commit = () => {
-    if (!batch) return; // already ended by a failure
+  const flush = () => {
+    const batch = queue;
+    queue = [];
+    const results: unknown[] = [];
     try {
+      db.exec('BEGIN IMMEDIATE');
+      for (const write of batch) {
+        try {
+          results.push(write.run());
+        } catch (error) {
+          // A failing disk rolls the whole transaction back: every write of the batch is lost, and says so.
+          if (!db.inTransaction) throw error;
+          results.push(error); // this write alone failed; the others stand
+          write.reject(error);
+          write.reject = write.resolve = () => {};
+        }
+      }
       db.exec('COMMIT');
-      end();
+      batch.forEach((write, i) => write.resolve(results[i]));
     } catch (error) {
       if (db.inTransaction) db.exec('ROLLBACK');
-      end(error);
+      for (const write of batch) write.reject(error);
     }
+    if (queue.length === 0) for (const done of drained.splice(0)) done();
   };
 
   return {
-    /** Runs a write in this turn's transaction; resolves with its result once that is committed. */
+    /** Queues a write for this turn's transaction; resolves with its result once that is committed. */
     write<T>(run: () => T): Promise<T> {
-      let result: T;
-      try {
-        if (!batch) {
-          db.exec('BEGIN IMMEDIATE');
-          batch = [];
-          setImmediate(commit);
-        }
-        result = run();
-      } catch (error) {
-        // Some errors (a full or failing disk) roll the whole transaction back: the writes of
-        // this turn before this one are lost too, and say so.
-        if (batch && !db.inTransaction) end(error);
-        return Promise.reject(error);
-      }
-      return new Promise<T>((resolve, reject) => batch!.push({ resolve: () => resolve(result), reject }));
+      return new Promise<T>((resolve, reject) => {
+        queue.push({ run, resolve: resolve as (value: unknown) => void, reject });
+        if (queue.length === 1) setImmediate(flush);
+      });
     },
-    /** Resolves when no transaction is open: for what cannot run inside one (a checkpoint, closing). */
+    /** Resolves when every queued write is committed: before a checkpoint, before closing. */
     idle(): Promise<void> {
-      if (!batch) return Promise.resolve();
-      idle ??= (() => {
-        let resolve!: () => void;
-        const promise = new Promise<void>((r) => (resolve = r));
-        return { promise, resolve };
-      })();
-      return idle.promise;
+      return queue.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => drained.push(resolve));
     },
   };
 }

@@ -14,9 +14,10 @@ export const SWEEP = `DELETE FROM keyv WHERE key IN (SELECT key FROM keyv WHERE 
 const BUSY_TIMEOUT_MS = 250;
 
 /**
- * A SQLite file, through better-sqlite3: statements run synchronously, in microseconds, and the
- * writes of one turn of the event loop are committed together (group commit). A write's promise
- * resolves once it is committed, so what a push wrote is on disk before its answer leaves.
+ * A SQLite file, through better-sqlite3: statements run synchronously, in microseconds; reads at
+ * once, and the writes of one turn of the event loop together, in one transaction (group commit).
+ * A write's promise resolves once it is committed, so what a push wrote is on disk before its
+ * answer leaves.
  * Processes on one machine share the file safely: claim and increment are single statements
  * inside a write transaction, atomic across them. The table is the one Keyv's SQLite adapter
  * made (`namespace:key` → JSON `{"value": …, "expires": ms}`), so older files keep working.
@@ -105,9 +106,8 @@ export async function sqliteStore(url: string, options: { namespace: string; log
     delete: (key) => commit.write(() => void remove.run(full(key))),
     forget: async (keys) => {
       await commit.write(() => keys.forEach((key) => remove.run(full(key))));
-      // Older versions of the deleted rows live on in the log until a checkpoint: end them now,
-      // between two transactions (a checkpoint cannot run inside one).
-      await commit.idle();
+      // Older versions of the deleted rows live on in the log until a checkpoint: end them now.
+      // (Transactions only open inside a flush, which has ended here.)
       db.pragma('wal_checkpoint(TRUNCATE)');
     },
     claim: (key, value, ttlMs) =>
