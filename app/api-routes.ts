@@ -2,9 +2,9 @@ import Router from '@koa/router';
 import type { Logins } from '../core/features/logins.ts';
 import type { Logger } from '../core/kernel/log.ts';
 import { qrSvg, type QrRenderer } from '../core/api/qr-image.ts';
-import { secretMatches } from '../core/protocol/signature.ts';
 import type { Store } from '../core/state/store.ts';
-import { rateLimit, tooManyRequests, wrongTokens, WRONG_TOKENS_PER_MINUTE } from './rate-limit.ts';
+import { requireBearer } from './bearer.ts';
+import { rateLimit, tooManyRequests } from './rate-limit.ts';
 
 /** Options of {@link loginApi}. */
 export interface LoginApiOptions {
@@ -35,25 +35,7 @@ export function loginApi(options: LoginApiOptions): Router {
   const { logins, store, log, renderer } = options;
   const perMinute = options.perMinute ?? 600;
   const codes = rateLimit({ store, name: 'login', perMinute });
-  const wrong = wrongTokens(store);
-
-  router.use(async (koa, next) => {
-    if (!options.open) {
-      if (!options.token) return void (koa.status = 404);
-      if (!(await wrong.allows(koa))) {
-        return tooManyRequests(koa, { error: `more than ${WRONG_TOKENS_PER_MINUTE} wrong tokens in a minute from this address: wait` });
-      }
-      const given = /^Bearer (.+)$/i.exec(koa.get('authorization'))?.[1];
-      if (!secretMatches(given, options.token)) {
-        await wrong.take(koa);
-        koa.status = 401;
-        koa.set('WWW-Authenticate', 'Bearer');
-        koa.body = { error: 'a valid Bearer token (BOT_API_TOKEN) is required' };
-        return;
-      }
-    }
-    await next();
-  });
+  if (!options.open) router.use(requireBearer({ token: options.token, store }));
 
   router.post('/login', async (koa) => {
     if (!(await codes.take(koa))) {

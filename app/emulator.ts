@@ -154,7 +154,102 @@ export class WechatEmulator {
     endpoint('get', '/cgi-bin/menu/delete', 'menu/delete', () => ((this.menu = undefined), ok()));
     endpoint('post', '/cgi-bin/message/custom/send', 'message/custom/send', (body) => this.#customSend(body));
     endpoint('get', '/cgi-bin/user/info', 'user/info', (_, q) => this.#userInfo(q));
+    endpoint('get', '/cgi-bin/ticket/getticket', 'ticket/getticket', (_, q) => this.#jsapiTicket(q));
+    endpoint('get', '/sns/oauth2/access_token', 'sns/oauth2/access_token', (_, q) => this.#oauthToken(q), false);
+    endpoint('get', '/sns/userinfo', 'sns/userinfo', (_, q) => this.#snsUserInfo(q), false);
+    // open.weixin.qq.com's authorize page, played on this machine: which simulated user opens the
+    // page, and, for snsapi_userinfo, their consent as WeChat asks for it.
+    router.get('/connect/oauth2/authorize', (koa) => {
+      const q = koa.query as Record<string, string | undefined>;
+      koa.type = 'text/html';
+      if (q.appid !== this.#options.appId) return void (koa.body = page('参数错误', '<p>appid 无效 (invalid appid)</p>'));
+      if (q.response_type !== 'code' || !q.redirect_uri || !['snsapi_base', 'snsapi_userinfo'].includes(q.scope ?? '')) {
+        return void (koa.body = page('参数错误', '<p>redirect_uri, response_type=code and scope are required</p>'));
+      }
+      const hidden = ['redirect_uri', 'state', 'scope']
+        .map((n) => `<input type="hidden" name="${n}" value="${escapeHtml(q[n] ?? '')}">`)
+        .join('');
+      const consent =
+        q.scope === 'snsapi_userinfo'
+          ? '<p>该网页申请获得你的昵称、头像、地区及性别</p><button name="allow" value="1" data-testid="oauth-allow">允许</button> <button name="allow" value="0" data-testid="oauth-deny">拒绝</button>'
+          : '<button name="allow" value="1" data-testid="oauth-allow">继续</button>';
+      koa.body = page(
+        '微信授权 (emulator)',
+        `<form action="/connect/oauth2/authorize/decide" method="get">${hidden}
+          <label>Simulated user (OpenID) <input name="openid" value="${escapeHtml(q.openid ?? 'oEmulatedUser0001')}" data-testid="oauth-openid"></label>
+          ${consent}</form>`,
+      );
+    });
+    router.get('/connect/oauth2/authorize/decide', (koa) => {
+      const q = koa.query as Record<string, string | undefined>;
+      const openid = q.openid && /^[\w-]{1,64}$/.test(q.openid) ? q.openid : 'oEmulatedUser0001';
+      let back: URL;
+      try {
+        back = new URL(q.redirect_uri ?? '');
+      } catch {
+        koa.status = 400;
+        return void (koa.body = 'redirect_uri is not a URL');
+      }
+      // A user who refuses comes back with the state alone, as WeChat sends them.
+      if (q.allow === '1') {
+        const code = randomBytes(16).toString('hex');
+        this.#codes.set(code, { openid, scope: q.scope ?? 'snsapi_base', expiresAt: Date.now() + 5 * 60_000, used: false });
+        back.searchParams.set('code', code);
+      }
+      back.searchParams.set('state', q.state ?? '');
+      koa.redirect(back.href);
+    });
     return router;
+  }
+
+  // Web authorization codes: one use each, 5 minutes.
+  readonly #codes = new Map<string, { openid: string; scope: string; expiresAt: number; used: boolean }>();
+  readonly #webTokens = new Map<string, { openid: string; scope: string; expiresAt: number }>();
+  #ticket: { value: string; expiresAt: number } | undefined;
+
+  #jsapiTicket(query: Json): Json {
+    if (query.type !== 'jsapi') return error(40097, 'invalid args: type');
+    if (!this.#ticket || this.#ticket.expiresAt <= Date.now()) {
+      this.#ticket = { value: randomBytes(64).toString('base64url'), expiresAt: Date.now() + 7200_000 };
+    }
+    return { errcode: 0, errmsg: 'ok', ticket: this.#ticket.value, expires_in: Math.floor((this.#ticket.expiresAt - Date.now()) / 1000) };
+  }
+
+  #oauthToken(query: Json): Json {
+    const refused = this.#credentialsError(query.appid, query.secret);
+    if (refused) return refused;
+    if (query.grant_type !== 'authorization_code') return error(40002, 'invalid grant_type');
+    const grant = typeof query.code === 'string' ? this.#codes.get(query.code) : undefined;
+    if (!grant || grant.expiresAt <= Date.now()) return error(40029, 'invalid code');
+    if (grant.used) return error(40163, 'code been used');
+    grant.used = true;
+    const token = randomBytes(48).toString('base64url');
+    this.#webTokens.set(token, { openid: grant.openid, scope: grant.scope, expiresAt: Date.now() + 7200_000 });
+    return {
+      access_token: token,
+      expires_in: 7200,
+      refresh_token: randomBytes(48).toString('base64url'),
+      openid: grant.openid,
+      scope: grant.scope,
+    };
+  }
+
+  #snsUserInfo(query: Json): Json {
+    const token = typeof query.access_token === 'string' ? this.#webTokens.get(query.access_token) : undefined;
+    if (!token) return error(40001, 'invalid credential, access_token is invalid or not latest');
+    if (token.expiresAt <= Date.now()) return error(42001, 'access_token expired');
+    if (query.openid !== token.openid) return error(40003, 'invalid openid');
+    if (token.scope !== 'snsapi_userinfo') return error(48001, 'api unauthorized');
+    return {
+      openid: token.openid,
+      nickname: `模拟用户${token.openid.slice(-4)}`,
+      sex: 0,
+      province: '',
+      city: '',
+      country: '',
+      headimgurl: '',
+      privilege: [],
+    };
   }
 
   #takeFault(api: string): Fault | undefined {
@@ -292,6 +387,10 @@ export class WechatEmulator {
 }
 
 const ok = (): Json => ({ errcode: 0, errmsg: 'ok' });
+const escapeHtml = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const page = (title: string, body: string) =>
+  `<!doctype html><html lang="zh"><meta charset="utf-8"><title>${title}</title><body><h1>${title}</h1>${body}</body></html>`;
 const error = (errcode: number, errmsg: string): Json => ({ errcode, errmsg });
 
 // WeChat's menu rules, written here from the platform's documentation rather than shared with the

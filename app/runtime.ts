@@ -43,7 +43,15 @@ export async function startRuntime(settings: Settings, log: Logger): Promise<Run
       "BOT_STORE=memory:// with a real account: the store forgets the permanent codes it created, so every restart creates them again and uses up the account's 100,000 for ever. Use sqlite:// or redis://.",
     );
   }
-  const api = new WechatApi({ appId: settings.appId, secret: settings.secret ?? EMULATOR_SECRET, base, store, log });
+  // In emulator mode the emulator plays open.weixin.qq.com's authorize page too.
+  const api = new WechatApi({
+    appId: settings.appId,
+    secret: settings.secret ?? EMULATOR_SECRET,
+    base,
+    ...(settings.emulator ? { authorizeBase: base } : {}),
+    store,
+    log,
+  });
   return {
     config,
     store,

@@ -18,6 +18,7 @@ import { hostCheck, noSniff } from './browser-guards.ts';
 import { demoLoginPage } from './demo-login.ts';
 import { qrRoutes } from './qr-routes.ts';
 import { createServices } from './services.ts';
+import { oauthRoutes } from './oauth-routes.ts';
 import { EventLog } from './console/event-log.ts';
 import { consoleRoutes } from './console/routes.ts';
 import type { WechatEmulator } from './emulator.ts';
@@ -26,7 +27,7 @@ import type { Settings } from './settings.ts';
 /** Options of {@link createApp}. */
 export interface AppOptions {
   settings: Pick<Settings, 'token' | 'appId' | 'aesKeys' | 'deadlineMs'> &
-    Partial<Pick<Settings, 'apiToken' | 'emulator' | 'consoleToken' | 'mode' | 'maxSkewS' | 'host' | 'trustProxy'>>;
+    Partial<Pick<Settings, 'apiToken' | 'emulator' | 'consoleToken' | 'mode' | 'maxSkewS' | 'host' | 'trustProxy' | 'publicUrl'>>;
   /** The in-process emulator (emulator mode): the console simulates users against it. */
   emulator?: WechatEmulator;
   config: ResolvedConfig;
@@ -55,7 +56,7 @@ export async function createApp(options: AppOptions) {
       : undefined;
   const sync = api ? syncPlugin(options.sync) : undefined;
   const services = createServices({ config, store, log, api });
-  const { scenes, logins, invites } = services;
+  const { scenes, logins, invites, webAuth } = services;
   const consoleOn = Boolean(options.emulator || settings.consoleToken);
   const events = new EventLog();
   const renderer = new QrRenderer();
@@ -126,6 +127,13 @@ export async function createApp(options: AppOptions) {
       consoleToken: settings.consoleToken,
     }).routes(),
   );
+  // Before the login API: both answer under /api, each route behind the same bearer guard.
+  if (webAuth && api) {
+    const publicUrl = settings.publicUrl;
+    app.use(
+      oauthRoutes({ webAuth, api, store, log, publicUrl, apiToken: settings.apiToken, emulator: Boolean(settings.emulator) }).routes(),
+    );
+  }
   if (logins) {
     const perMinute = config.login.ratePerMinute;
     app.use(loginApi({ logins, store, log, renderer, token: settings.apiToken, ...(perMinute ? { perMinute } : {}) }).routes());
@@ -134,7 +142,7 @@ export async function createApp(options: AppOptions) {
       app.use(demoLoginPage().routes());
     }
   }
-  return { app, bot, sync, scenes, logins, invites, drain: transport.drain };
+  return { app, bot, sync, scenes, logins, invites, webAuth, drain: transport.drain };
 }
 
 // The 4xx status an HTTP library put on its error (http-errors, co-body, raw-body: status or statusCode).

@@ -3,6 +3,7 @@ import type { BotServices, ResolvedConfig } from '../core/config/bot-config.ts';
 import { Invites } from '../core/features/invites.ts';
 import { Logins } from '../core/features/logins.ts';
 import { Scenes } from '../core/features/scenes.ts';
+import { WebAuth } from '../core/features/web-auth.ts';
 import type { Logger } from '../core/kernel/log.ts';
 import type { Store } from '../core/state/store.ts';
 import { Users } from '../core/state/users.ts';
@@ -27,5 +28,6 @@ export function createServices({ config, store, log, api }: ServicesOptions): Bo
   const scenes = api ? new Scenes({ api, store, users }) : undefined;
   const logins = scenes ? new Logins({ ...config.login, scenes, store, users }) : undefined;
   const invites = scenes ? new Invites({ ...config.invites, scenes, store, users }) : undefined;
-  return { config, store, users, log, api, scenes, logins, invites };
+  const webAuth = api ? new WebAuth({ ...config.oauth, api, store, users }) : undefined;
+  return { config, store, users, log, api, scenes, logins, invites, webAuth };
 }

@@ -35,6 +35,8 @@ export interface Settings {
   trustProxy: boolean;
   /** BOT_WORKERS: processes serving the one port (1; `auto`: one per core), sharing the store. */
   workers: number;
+  /** BOT_PUBLIC_URL: the https origin WeChat knows the bot by, for web authorization's redirect. */
+  publicUrl: string | undefined;
 }
 
 /** How the account's pushes arrive: the message mode of the account console. */
@@ -96,6 +98,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new SettingsError(`BOT_WORKERS must be a number of processes from 1 to 64, or auto, got ${env.BOT_WORKERS}`);
   if (workers > 1 && store.startsWith('memory'))
     throw new SettingsError("BOT_WORKERS above 1 needs a store the workers share (sqlite:// or redis://): memory:// is each process's own");
+  const publicUrl = env.BOT_PUBLIC_URL ? publicOriginOf(env.BOT_PUBLIC_URL, emulator) : undefined;
   return {
     port,
     // The emulator's console simulates users without a login: it stays on this machine.
@@ -116,7 +119,27 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     emulator,
     trustProxy: trustProxy === '1' || trustProxy === 'true',
     workers,
+    publicUrl,
   };
+}
+
+// An origin: https (http only in emulator mode, on this machine), no path, no query.
+function publicOriginOf(value: string, emulator: boolean): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new SettingsError(`BOT_PUBLIC_URL must be the bot's origin, as https://bot.example.com, got ${value}`);
+  }
+  if (
+    (url.protocol !== 'https:' && !(emulator && url.protocol === 'http:')) ||
+    url.pathname.replace(/\/+$/, '') !== '' ||
+    url.search ||
+    url.hash
+  ) {
+    throw new SettingsError(`BOT_PUBLIC_URL must be the bot's https origin, as https://bot.example.com (no path), got ${value}`);
+  }
+  return url.origin;
 }
 
 /** Loads `.env` from the working directory into process.env, if there is one; set variables win. */

@@ -181,6 +181,8 @@ export async function startServer(
     mode?: 'compatible' | 'safe';
     /** BOT_TRUST_PROXY: X-Forwarded-* headers are believed. */
     trustProxy?: boolean;
+    /** BOT_PUBLIC_URL. */
+    publicUrl?: string;
   } = {},
 ): Promise<TestServer> {
   const log = memoryLogger();
@@ -198,6 +200,7 @@ export async function startServer(
       ...(options.maxSkewS !== undefined ? { maxSkewS: options.maxSkewS } : {}),
       ...(options.mode ? { mode: options.mode } : {}),
       trustProxy: Boolean(options.trustProxy),
+      ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
     },
     ...(options.emulator ? { emulator: options.emulator } : {}),
     config: resolveConfig(options.config ?? testConfig()),
@@ -278,6 +281,7 @@ export async function startEmulator(
       appId: APPID,
       secret: overrides.secret ?? 'test-secret',
       base: overrides.base ?? served.url,
+      authorizeBase: served.url, // the emulator plays open.weixin.qq.com too
       store,
       log: log.log,
       busyRetryMs: options.busyRetryMs ?? [10, 20, 40],

@@ -4,6 +4,7 @@ import type { Logger } from '../kernel/log.ts';
 import { validateMenu, type Menu } from '../protocol/menu.ts';
 import type { NormalReply } from '../protocol/reply.ts';
 import type { Store } from '../state/store.ts';
+import { SharedCredential } from './credential.ts';
 import { describeFailure, TokenManager, type TokenMode } from './token.ts';
 
 /** Options of {@link WechatApi}. */
@@ -12,6 +13,8 @@ export interface ApiOptions {
   secret: string;
   /** WECHAT_API_BASE: https://api.weixin.qq.com, or the emulator. */
   base: string;
+  /** Where web authorization's page is: https://open.weixin.qq.com, or the emulator. */
+  authorizeBase?: string;
   store: Store;
   log: Logger;
   tokenMode?: TokenMode;
@@ -19,6 +22,15 @@ export interface ApiOptions {
   timeoutMs?: number;
   /** Delays between attempts when WeChat answers -1 (busy). */
   busyRetryMs?: readonly number[];
+}
+
+/** What sns/oauth2/access_token answers for a web authorization code. */
+export interface OauthGrant {
+  openid: string;
+  scope: string;
+  unionid?: string;
+  /** The user's web access_token: for sns/userinfo only, never the account's. */
+  accessToken: string;
 }
 
 /** What qrcode/create answers. */
@@ -65,10 +77,28 @@ export interface ApiFlavor {
  */
 export class WechatApi {
   readonly tokens: TokenManager;
+  readonly appId: string;
+  /** Web authorization's page: https://open.weixin.qq.com, or the emulator. */
+  readonly authorizeBase: string;
   readonly #options: ApiOptions;
+  readonly #jsapiTickets: SharedCredential;
 
   constructor(options: ApiOptions) {
     this.#options = options;
+    this.appId = options.appId;
+    this.authorizeBase = options.authorizeBase ?? 'https://open.weixin.qq.com';
+    // Like the token: one fetch across every instance, before it lapses.
+    this.#jsapiTickets = new SharedCredential({
+      key: `jsapi_ticket:${options.appId}@${new URL(options.base).host}`,
+      store: options.store,
+      log: options.log,
+      fetch: async () => {
+        const answer = await this.#call('ticket/getticket', 'GET', '/cgi-bin/ticket/getticket', undefined, { type: 'jsapi' });
+        if (typeof answer.ticket !== 'string' || typeof answer.expires_in !== 'number')
+          throw new ApiError('ticket/getticket', undefined, 'no ticket in the answer');
+        return { value: answer.ticket, lifetimeS: answer.expires_in };
+      },
+    });
     this.tokens = new TokenManager({
       appId: options.appId,
       secret: options.secret,
@@ -144,6 +174,46 @@ export class WechatApi {
     return this.#call('user/info', 'GET', '/cgi-bin/user/info', undefined, { openid, lang });
   }
 
+  /** The JS-SDK's jsapi_ticket, shared and refreshed like the access_token. */
+  jsapiTicket(): Promise<string> {
+    return this.#jsapiTickets.get();
+  }
+
+  /**
+   * Exchanges a web authorization code (one use, 5 minutes) for the user's OpenID and scope.
+   * @example
+   * const { openid, scope } = await api.oauthGrant(code)
+   */
+  async oauthGrant(code: string): Promise<OauthGrant> {
+    const { appId, secret } = this.#options;
+    const query = { appid: appId, secret, code, grant_type: 'authorization_code' };
+    const answer = await this.#plain('sns/oauth2/access_token', `/sns/oauth2/access_token?${new URLSearchParams(query)}`);
+    if (typeof answer.openid !== 'string' || typeof answer.access_token !== 'string')
+      throw new ApiError('sns/oauth2/access_token', undefined, 'no openid in the answer');
+    return {
+      openid: answer.openid,
+      scope: String(answer.scope ?? ''),
+      accessToken: answer.access_token,
+      ...(typeof answer.unionid === 'string' ? { unionid: answer.unionid } : {}),
+    };
+  }
+
+  /** The user's profile, for a grant of scope snsapi_userinfo (48001 for snsapi_base). */
+  async oauthUserInfo(grant: OauthGrant, lang = 'zh_CN'): Promise<Json> {
+    return this.#plain(
+      'sns/userinfo',
+      `/sns/userinfo?${new URLSearchParams({ access_token: grant.accessToken, openid: grant.openid, lang })}`,
+    );
+  }
+
+  // A call that carries its own credentials rather than the account's access_token.
+  async #plain(api: string, pathAndQuery: string): Promise<Json> {
+    const answer = await this.#fetch(api, 'GET', `${this.#options.base}${pathAndQuery}`, undefined);
+    const errcode = typeof answer.errcode === 'number' ? answer.errcode : 0;
+    if (errcode !== 0) throw new ApiError(api, errcode, String(answer.errmsg ?? ''));
+    return answer;
+  }
+
   async #call(api: string, method: 'GET' | 'POST', path: string, body?: Json, query: Record<string, string> = {}): Promise<Json> {
     const delays = this.#options.busyRetryMs ?? [300, 1000, 3000];
     for (let busy = 0, refreshed = false; ;) {
@@ -175,7 +245,10 @@ export class WechatApi {
     body: Json | undefined,
     query: Record<string, string>,
   ): Promise<Json> {
-    const url = `${this.#options.base}${path}?${new URLSearchParams({ access_token: token, ...query })}`;
+    return this.#fetch(api, method, `${this.#options.base}${path}?${new URLSearchParams({ access_token: token, ...query })}`, body);
+  }
+
+  async #fetch(api: string, method: string, url: string, body: Json | undefined): Promise<Json> {
     try {
       const response = await fetch(url, {
         method,

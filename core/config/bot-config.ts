@@ -4,6 +4,7 @@ import type { Logger } from '../kernel/log.ts';
 import type { Scenes } from '../features/scenes.ts';
 import type { Store } from '../state/store.ts';
 import type { Users } from '../state/users.ts';
+import type { OauthOptions, WebAuth } from '../features/web-auth.ts';
 import type { CampaignCode } from '../protocol/qr-codes.ts';
 import { DYNAMIC_SCENE_PREFIX, validateCampaignCode } from '../protocol/qr-codes.ts';
 import type { Context } from '../kernel/context.ts';
@@ -43,6 +44,7 @@ export interface BotServices {
   readonly scenes: Scenes | undefined;
   readonly logins: Logins | undefined;
   readonly invites: Invites | undefined;
+  readonly webAuth: WebAuth | undefined;
 }
 
 /**
@@ -96,6 +98,8 @@ export interface BotConfig<M extends Menu = Menu, N extends string = string> {
   readonly login?: LoginOptions;
   /** Referral invites: the codes' lifetime, what happens when someone follows through one. */
   readonly invites?: InviteOptions;
+  /** Web authorization for the pages behind the menu: the hosts a page may be sent back to. */
+  readonly oauth?: OauthOptions;
 }
 
 /**
@@ -124,6 +128,7 @@ export interface ResolvedConfig {
   readonly plugins: readonly Plugin[];
   readonly login: LoginOptions;
   readonly invites: InviteOptions;
+  readonly oauth: OauthOptions;
 }
 
 /** Thrown at start for a config WeChat would refuse; lists every problem with its path. */
@@ -193,6 +198,7 @@ export function resolveConfig(config: BotConfig<Menu, string>): ResolvedConfig {
   plugins.forEach((plugin, i) => {
     if (typeof plugin?.name !== 'string') issues.push({ path: `plugins[${i}]`, message: 'a plugin needs a name' });
   });
+  checkOauth(config.oauth, issues);
   if (issues.length > 0) throw new ConfigError(issues);
   return {
     welcome: config.welcome,
@@ -204,7 +210,27 @@ export function resolveConfig(config: BotConfig<Menu, string>): ResolvedConfig {
     plugins,
     login: config.login ?? {},
     invites: config.invites ?? {},
+    oauth: config.oauth ?? {},
   };
+}
+
+// A host name as WeChat's authorize page and a browser take it: no scheme, no path, no port.
+const HOST = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/i;
+
+function checkOauth(oauth: unknown, issues: ConfigIssue[]): void {
+  if (oauth === undefined) return;
+  const hosts = (oauth as OauthOptions | null)?.redirectHosts;
+  if (typeof oauth !== 'object' || oauth === null || (hosts !== undefined && !Array.isArray(hosts))) {
+    return void issues.push({ path: 'oauth', message: "must be { redirectHosts: ['shop.example.com', …] }" });
+  }
+  (hosts ?? []).forEach((host: unknown, i: number) => {
+    if (typeof host !== 'string' || !HOST.test(host)) {
+      issues.push({
+        path: `oauth.redirectHosts[${i}]`,
+        message: `must be a host name such as shop.example.com (no scheme, path or port), got ${JSON.stringify(host)}`,
+      });
+    }
+  });
 }
 
 function checkAnswer(given: unknown, path: string, issues: ConfigIssue[]): void {
