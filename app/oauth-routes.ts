@@ -109,6 +109,10 @@ export function requireWechatUser(options: {
         const id = randomBytes(18).toString('base64url');
         await options.store.set(`oauth:session:${id}`, user, DAY);
         koa.cookies.set('wx_session', id, { httpOnly: true, sameSite: 'lax', maxAge: DAY, secure: koa.secure });
+        // The same page without the ticket: it is used up, and has no place in the history.
+        const clean = new URL(koa.href);
+        clean.searchParams.delete('wx_ticket');
+        return koa.redirect(clean.pathname + clean.search);
       }
     }
     if (user) {
@@ -126,7 +130,7 @@ export function requireWechatUser(options: {
 
 // The bot's origin as WeChat reaches it: BOT_PUBLIC_URL, or in emulator mode this request's own.
 function publicOrigin(koa: KoaContext, options: { publicUrl: string | undefined; emulator: boolean }): string | undefined {
-  return options.publicUrl ?? (options.emulator ? koa.origin : undefined);
+  return options.publicUrl ?? (options.emulator ? `${koa.protocol}://${koa.host}` : undefined);
 }
 
 function one(value: string | string[] | undefined): string | undefined {

@@ -16,6 +16,7 @@ import { syncPlugin, type SyncOptions } from '../plugins/sync.ts';
 import { loginApi } from './api-routes.ts';
 import { hostCheck, noSniff } from './browser-guards.ts';
 import { demoLoginPage } from './demo-login.ts';
+import { demoPages } from './demo-pages.ts';
 import { qrRoutes } from './qr-routes.ts';
 import { createServices } from './services.ts';
 import { oauthRoutes } from './oauth-routes.ts';
@@ -142,6 +143,7 @@ export async function createApp(options: AppOptions) {
       app.use(demoLoginPage().routes());
     }
   }
+  if (settings.emulator && webAuth && api) app.use(demoPages({ webAuth, api, store }).routes());
   return { app, bot, sync, scenes, logins, invites, webAuth, drain: transport.drain };
 }
 

@@ -195,6 +195,58 @@ browserTest(
   },
 );
 
+browserTest(
+  test,
+  "web authorization offline: the demo member page greets its user by nickname and campaign; the phone's view button opens its page through the flow",
+  async (t, browser) => {
+    const { api, emulator } = await startEmulator(t);
+    const config = defineConfig({
+      menu: { button: [{ type: 'view', name: '商城', url: 'https://shop.example.com/landing' }] },
+      campaigns: { poster: { scene: 'poster', permanent: true, welcome: 'poster welcome' } },
+      oauth: { redirectHosts: ['shop.example.com'] },
+    });
+    const server = await startServer(t, { api, emulator, config });
+    await server.sync!.firstPass;
+    await server.push({
+      ToUserName: 'gh',
+      FromUserName: 'oMemberUser',
+      CreateTime: 1,
+      MsgType: 'event',
+      Event: 'subscribe',
+      EventKey: 'qrscene_poster',
+    });
+    const origin = server.url.replace(/\/wechat$/, '');
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${origin}/demo/member`);
+    // WeChat's authorize page, played by the emulator: who opens the page, and their consent.
+    await page.getByTestId('oauth-openid').fill('oMemberUser');
+    await page.getByTestId('oauth-allow').click();
+    await page.getByTestId('greeting').waitFor();
+    t.is(await page.getByTestId('greeting').textContent(), '你好，模拟用户User！');
+    t.regex((await page.getByTestId('campaign').textContent()) ?? '', /poster/);
+    t.is(new URL(page.url()).pathname, '/demo/member');
+    t.false(page.url().includes('wx_ticket'), 'the ticket is not left in the address');
+    await page.reload();
+    t.is(await page.getByTestId('greeting').textContent(), '你好，模拟用户User！', 'the session remembers the user');
+
+    await page.goto(`${origin}/demo/jssdk`);
+    const signed = JSON.parse((await page.getByTestId('jssdk-config').textContent()) ?? '{}') as { signature?: string; appId?: string };
+    t.regex(signed.signature ?? '', /^[0-9a-f]{40}$/);
+
+    const consolePage = await context.newPage();
+    await consolePage.goto(`${origin}/console`);
+    const landing = context.waitForEvent('request', (request) => request.url().startsWith('https://shop.example.com/landing?'));
+    const popup = context.waitForEvent('page');
+    await consolePage.getByTestId('menu-button').filter({ hasText: '商城' }).click();
+    const opened = await popup;
+    await opened.getByTestId('oauth-allow').click();
+    const reached = new URL((await landing).url());
+    t.regex(reached.searchParams.get('wx_ticket') ?? '', /^[\w-]{24}$/, 'the page behind the view button got its ticket');
+    await context.close();
+  },
+);
+
 test('against a real account without BOT_CONSOLE_TOKEN, /console does not exist', async (t) => {
   const { api } = await startEmulator(t);
   const server = await startServer(t, { api });

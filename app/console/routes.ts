@@ -132,6 +132,8 @@ export function consoleRoutes(options: ConsoleOptions): Router {
       canSimulate,
       menu: config.menu ?? null,
       campaigns: [...config.campaigns.entries()].map(([name, c]) => ({ name, scene: c.scene })),
+      // The phone opens view buttons to these hosts (and this bot's own) through web authorization.
+      oauthHosts: config.oauth.redirectHosts ?? [],
     };
   });
 

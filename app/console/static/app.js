@@ -88,6 +88,14 @@ function Phone({ state }) {
     const result = await api('simulate', { method: 'POST', body: JSON.stringify({ user: as, action }) }).catch((e) => ({ replies: [{ text: `error: ${e.message}` }] }));
     add(as, result.replies.map((r) => (r.reply ? { from: 'bot', reply: r.reply } : { from: 'note', text: r.text === 'success (no reply)' ? '(no reply)' : r.text })));
   };
+  // WeChat's client opens a view button's page; a page that knows its user gets there through web
+  // authorization (the emulator's authorize page asks which simulated user it is).
+  const openPage = (url) => {
+    const target = new URL(url, location.href);
+    const known = target.host === location.host || state.oauthHosts.includes(target.hostname);
+    const page = known ? `/oauth/authorize?${new URLSearchParams({ redirect: target.href, scope: 'snsapi_userinfo' })}` : target.href;
+    window.open(page, '_blank', 'noopener');
+  };
   // What the phone does with each button type of the menu, as WeChat's client would.
   const press = (button) => {
     const me = (text) => ({ from: 'me', text });
@@ -95,6 +103,7 @@ function Phone({ state }) {
       case 'click':
         return send({ kind: 'click', key: button.key }, user, me(`[菜单] ${button.name}`));
       case 'view':
+        openPage(button.url);
         return send({ kind: 'view', url: button.url }, user, { from: 'note', text: `opened ${button.url}` });
       case 'miniprogram':
         return send({ kind: 'view_miniprogram', path: button.pagepath }, user, { from: 'note', text: `opened mini program ${button.appid} ${button.pagepath}` });
