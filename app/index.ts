@@ -7,6 +7,7 @@
  */
 export { createApp, type AppOptions } from './server.ts';
 export { createServices, type ServicesOptions } from './services.ts';
+export { oauthRoutes, requireWechatUser, type OauthRoutesOptions } from './oauth-routes.ts';
 export { startRuntime, EMULATOR_SECRET, type Runtime } from './runtime.ts';
 export { loadDotEnv, readSettings, SettingsError, EMULATOR_APPID, EMULATOR_TOKEN, type Settings, type WechatMode } from './settings.ts';
 export { loadConfig, importAuthorFile } from './load-config.ts';

@@ -40,6 +40,8 @@ export { qrPng, qrSvg, type QrImageOptions } from './api/qr-image.ts';
 export { Scenes, type CreatedScene, type SceneContext, type SceneHandler, type SceneHit } from './features/scenes.ts';
 export { Logins, type LoginOptions, type LoginStatus } from './features/logins.ts';
 export { Invites, type InviteFollow, type InviteOptions } from './features/invites.ts';
+export { WebAuth, WebAuthError, type OauthOptions, type OauthScope, type WechatUser } from './features/web-auth.ts';
+export { jssdkConfig, jssdkSignature, type JssdkConfig } from './protocol/jssdk.ts';
 export {
   campaignSeries,
   campaignStats,
