@@ -3,6 +3,7 @@ import type { WechatApi } from '../core/api/client.ts';
 import type { WebAuth, WechatUser } from '../core/features/web-auth.ts';
 import { jssdkConfig } from '../core/protocol/jssdk.ts';
 import type { Store } from '../core/state/store.ts';
+import type { Users } from '../core/state/users.ts';
 import { pageHeaders } from './browser-guards.ts';
 import { requireWechatUser } from './oauth-routes.ts';
 
@@ -20,7 +21,7 @@ const page = (title: string, body: string) =>
  * @example
  * app.use(demoPages({ webAuth, api, store }).routes())
  */
-export function demoPages(options: { webAuth: WebAuth; api: WechatApi; store: Store }): Router {
+export function demoPages(options: { webAuth: WebAuth; api: WechatApi; store: Store; users: Users }): Router {
   const router = new Router();
   const headers = pageHeaders("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
   const member = requireWechatUser({ ...options, publicUrl: undefined, emulator: true, scope: 'snsapi_userinfo' });

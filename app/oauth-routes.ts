@@ -7,6 +7,7 @@ import { WebAuthError, type OauthScope, type WebAuth, type WechatUser } from '..
 import type { Logger } from '../core/kernel/log.ts';
 import { jssdkConfig } from '../core/protocol/jssdk.ts';
 import type { Store } from '../core/state/store.ts';
+import type { Users } from '../core/state/users.ts';
 import { requireBearer } from './bearer.ts';
 import { rateLimit, tooManyRequests } from './rate-limit.ts';
 
@@ -89,11 +90,13 @@ export function oauthRoutes(options: OauthRoutesOptions): Router {
  * `ctx.state.wechatUser`; a visitor without one is sent through web authorization first, and
  * comes back to the same page. The user is kept in a session cookie (HttpOnly, a day).
  * @example
- * router.get('/member', requireWechatUser({ webAuth, store, publicUrl }), (ctx) => (ctx.body = `你好 ${ctx.state.wechatUser.openid}`))
+ * router.get('/member', requireWechatUser({ webAuth, store, users, publicUrl }), (ctx) => (ctx.body = `你好 ${ctx.state.wechatUser.openid}`))
  */
 export function requireWechatUser(options: {
   webAuth: WebAuth;
   store: Store;
+  /** The user records: a session holds an OpenID, so the purge on unsubscribe must find it. */
+  users: Pick<Users, 'link'>;
   publicUrl: string | undefined;
   emulator?: boolean;
   scope?: OauthScope;
@@ -108,6 +111,7 @@ export function requireWechatUser(options: {
       if (user) {
         const id = randomBytes(18).toString('base64url');
         await options.store.set(`oauth:session:${id}`, user, DAY);
+        await options.users.link(user.openid, `oauth:session:${id}`);
         koa.cookies.set('wx_session', id, { httpOnly: true, sameSite: 'lax', maxAge: DAY, secure: koa.secure });
         // The same page without the ticket: it is used up, and has no place in the history.
         const clean = new URL(koa.href);

@@ -185,3 +185,16 @@ test('one jsapi_ticket fetch for a burst on two instances sharing a store', asyn
   t.is(new Set(tickets).size, 1);
   t.is(emulator.calls.filter((c) => c.api === 'ticket/getticket').length, 1);
 });
+
+test('an unfollow purges what web authorization holds about the user: a ticket not yet read is gone', async (t) => {
+  const { server } = await oauthServer(t);
+  const { callback } = await openThroughWechat(server, { scope: 'snsapi_userinfo', openid: 'oLeavingUser' });
+  const ticket = new URL(callback.headers.get('location')!).searchParams.get('wx_ticket')!;
+  await server.push({ ToUserName: 'gh', FromUserName: 'oLeavingUser', CreateTime: 2, MsgType: 'event', Event: 'unsubscribe' });
+  t.is((await get(local(server, `/api/oauth/tickets/${ticket}`), bearer)).status, 404);
+  // A ticket read before the unfollow leaves no link behind in the user's record.
+  const second = await openThroughWechat(server, { scope: 'snsapi_base', openid: 'oStayingUser' });
+  const kept = new URL(second.callback.headers.get('location')!).searchParams.get('wx_ticket')!;
+  t.is((await get(local(server, `/api/oauth/tickets/${kept}`), bearer)).status, 200);
+  t.deepEqual((await server.bot.users.get('oStayingUser'))?.links ?? [], []);
+});

@@ -121,6 +121,7 @@ export class WebAuth {
     const record = await store.get<Omit<WechatUser, 'follower' | 'campaign'>>(key);
     if (!record || !(await store.claim(`oauth:redeemed:${ticket}`, true, TICKET_MS))) return undefined;
     await store.delete(key);
+    await users.unlink(record.openid, key);
     const held = await users.get(record.openid);
     const follower = await api.userInfo(record.openid).then(
       (info) => info.subscribe === 1,

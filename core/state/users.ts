@@ -54,6 +54,15 @@ export class Users implements UserRecords {
     });
   }
 
+  /** Forgets a link once its key is gone by itself (a ticket redeemed), so links do not pile up. */
+  unlink(openid: string, key: string): Promise<void> {
+    return this.#queue(openid, async () => {
+      const userKey = this.keyOf(openid);
+      const record = await this.#store.get<UserRecord>(userKey);
+      if (record?.links?.includes(key)) await this.#store.set(userKey, { ...record, links: record.links.filter((k) => k !== key) });
+    });
+  }
+
   /** Deletes everything held about the user: the record and every key linked to it. */
   delete(openid: string): Promise<void> {
     return this.#queue(openid, async () => {
