@@ -20,7 +20,7 @@ interface Write {
  */
 export function groupCommit(db: Database) {
   let queue: Write[] = [];
-  let drained: (() => void)[] = [];
+  const drained: (() => void)[] = [];
 
   const flush = () => {
     const batch = queue;
@@ -34,15 +34,18 @@ export function groupCommit(db: Database) {
         } catch (error) {
           // A failing disk rolls the whole transaction back: every write of the batch is lost, and says so.
           if (!db.inTransaction) throw error;
-          results.push(error); // this write alone failed; the others stand
-          write.reject(error);
-          write.reject = write.resolve = () => {};
+          results.push(undefined);
+          write.reject(error); // this write alone failed, the others stand (its resolve below is a no-op)
         }
       }
       db.exec('COMMIT');
       batch.forEach((write, i) => write.resolve(results[i]));
     } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK');
+      try {
+        if (db.inTransaction) db.exec('ROLLBACK');
+      } catch {
+        // Nothing more to undo: the writes below are reported lost either way.
+      }
       for (const write of batch) write.reject(error);
     }
     if (queue.length === 0) for (const done of drained.splice(0)) done();
