@@ -288,3 +288,29 @@ test('kill -9 under a load of follows on SQLite: every follow answered is kept a
   t.true(retried.every((reply) => (reply as { Content?: string }).Content === 'poster welcome'));
   t.is((await campaignStats(store, 'poster')).follows, follows, 'a retry of an answered follow does not run the chain again');
 });
+
+test('WeChat unreachable at start: the sync says why, leaves no permanent code uncertain, and once WeChat is back creates each code once', async (t) => {
+  const { WechatEmulator } = await import('../app/emulator.ts');
+  const emulator = new WechatEmulator({ appId: APPID, secret: 'test-secret' });
+  const first = await emulator.listen();
+  const port = Number(new URL(first.url).port);
+  await first.close(); // WeChat is unreachable: connections to it are refused
+  const { makeApi } = await startEmulator(t);
+  const api = makeApi({ base: first.url });
+  const config = { ...testConfig(), campaigns: { door: { scene: 1001, permanent: true as const, welcome: 'door welcome' } } };
+  const server = await startServer(t, { api, config, sync: { retryMs: [300] } });
+  const report = await server.sync!.firstPass;
+  t.like(report.campaigns[0], { name: 'door', action: 'failed' });
+  t.regex(server.log.text(), /not sent: the token could not be fetched/);
+  const { creationState } = await import('../core/api/qr-records.ts');
+  t.is(await creationState(server.store, config.campaigns.door), 'none', 'nothing was sent, so nothing is uncertain');
+  // The push is answered meanwhile.
+  t.like(await readReply(await server.push(eventFields(openid(), 'subscribe', { EventKey: 'qrscene_1001' }))), { Content: 'door welcome' });
+
+  const back = await emulator.listen(port);
+  t.teardown(back.close);
+  for (let i = 0; i < 100 && !/sync: account matches bot config/.test(server.log.text()); i++) await new Promise((r) => setTimeout(r, 100));
+  t.regex(server.log.text(), /sync: account matches bot config/);
+  t.is(emulator.permanentCount, 1, 'the permanent code created once');
+  t.notRegex(server.log.text(), /another instance is creating/);
+});

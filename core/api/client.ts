@@ -217,7 +217,11 @@ export class WechatApi {
   async #call(api: string, method: 'GET' | 'POST', path: string, body?: Json, query: Record<string, string> = {}): Promise<Json> {
     const delays = this.#options.busyRetryMs ?? [300, 1000, 3000];
     for (let busy = 0, refreshed = false; ;) {
-      const token = await this.tokens.get();
+      const token = await this.tokens.get().catch((error: unknown) => {
+        // The call itself never left: say so, and what stopped it.
+        const why = error instanceof Error ? error.message : String(error);
+        throw new ApiError(api, undefined, `not sent: the token could not be fetched (${why})`, { reached: false, cause: error });
+      });
       const answer = await this.#request(api, method, path, token, body, query);
       const errcode = typeof answer.errcode === 'number' ? answer.errcode : 0;
       if (errcode === 0) return answer;
@@ -259,9 +263,16 @@ export class WechatApi {
       if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) throw new SyntaxError('not an object');
       return answer as Json;
     } catch (error) {
-      throw new ApiError(api, undefined, describeFailure(error));
+      throw new ApiError(api, undefined, describeFailure(error), { reached: !neverLeft(error) });
     }
   }
+}
+
+// Errors of connecting, before a byte of the request was sent.
+const CONNECT_ERRORS = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
+function neverLeft(error: unknown): boolean {
+  const code = (error as { cause?: { code?: string } })?.cause?.code;
+  return code !== undefined && CONNECT_ERRORS.has(code);
 }
 
 /**

@@ -27,13 +27,19 @@ export class ApiError extends Error {
   readonly errmsg: string;
   /** Which API: 'menu/create', 'qrcode/create', … */
   readonly api: string;
+  /**
+   * False when the request cannot have reached WeChat (its token could not be fetched, the
+   * connection was refused, the host not found): nothing WeChat does can have come of it.
+   */
+  readonly reached: boolean;
 
-  constructor(api: string, errcode: number | undefined, errmsg: string) {
+  constructor(api: string, errcode: number | undefined, errmsg: string, options: { reached?: boolean; cause?: unknown } = {}) {
     const hint = errcode === undefined ? undefined : HINTS[errcode];
-    super(`${api}: ${errcode === undefined ? '' : `errcode ${errcode} `}${errmsg}${hint ? ` (${hint})` : ''}`);
+    super(`${api}: ${errcode === undefined ? '' : `errcode ${errcode} `}${errmsg}${hint ? ` (${hint})` : ''}`, { cause: options.cause });
     this.api = api;
     this.errcode = errcode;
     this.errmsg = errmsg;
+    this.reached = options.reached ?? true;
   }
 }
 

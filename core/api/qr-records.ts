@@ -67,8 +67,9 @@ export async function createCampaignCode(api: WechatApi, store: Store, code: Cam
   try {
     created = await api.createQrCode(code);
   } catch (error) {
-    // Refused locally or by WeChat with an errcode: nothing was created, the intent can go.
-    const refused = error instanceof ApiArgumentError || (error instanceof ApiError && error.errcode !== undefined);
+    // Refused locally, refused by WeChat with an errcode, or never sent (no token, no connection):
+    // nothing was created, the intent can go. Only an answer lost after sending leaves it uncertain.
+    const refused = error instanceof ApiArgumentError || (error instanceof ApiError && (error.errcode !== undefined || !error.reached));
     if (code.permanent && refused) await store.delete(intentKey(code));
     throw error;
   }
