@@ -70,8 +70,12 @@ export async function createApp(options: AppOptions) {
       // Not a step of the chain: it stops the QR renderer's worker when the bot closes.
       { name: 'qr-renderer', close: () => renderer.close() },
     ],
+    // Three assignments rather than Object.assign of a fresh object: this runs for every push.
     decorate: (ctx) => {
-      Object.assign(ctx, { api, logins, invites });
+      const flavored = ctx as { -readonly [K in 'api' | 'logins' | 'invites']: BotContext[K] };
+      flavored.api = api;
+      flavored.logins = logins;
+      flavored.invites = invites;
     },
   });
   await bot.init();

@@ -22,9 +22,13 @@ export class Users implements UserRecords {
     this.#store = store;
   }
 
-  /** The store key of a user's record: a hash, so the store holds no OpenID in clear. */
+  /**
+   * The store key of a user's record. A store that persists (SQLite, Redis) holds no OpenID in
+   * clear; a memory store is this process's memory, which holds the OpenID of each push anyway,
+   * and the hash would cost every follow (BENCHMARKS.md).
+   */
   keyOf(openid: string): string {
-    return `user:${hash('sha256', openid, 'hex')}`;
+    return this.#store.local ? `user:${openid}` : `user:${hash('sha256', openid, 'hex')}`;
   }
 
   async get(openid: string): Promise<UserRecord | undefined> {

@@ -220,34 +220,38 @@ the target under this load, and the same code driven in one process without sock
 - Allocation per push, found with V8's sampling heap profiler under this load:
   - a plugin that passes a push on returns the rest of the chain's promise as it is, unwrapped;
   - the transport, dedupe and the key queue make fewer promises and closures;
+  - the signature's three parts are sorted in place (\`sort()\` allocates a work array);
+  - the content type goes straight onto Node's response (Koa's \`set()\` makes four arrays);
   - the memory store changes a counter in place, one cache lookup per increment.
-- Dedupe's in-process cache keys a push by its id as it is: it is this process's memory, which
-  holds the push anyway. Only a key that goes to a shared store (SQLite, Redis) is hashed.
+- The memory store keys a user's record by the OpenID, as dedupe's in-process cache keys a push by
+  its id: it is this process's memory, which holds the OpenID of each push anyway. SQLite and Redis
+  key both by their SHA-256, which costs a hash per push.
 - Safe mode: the random bytes of a sealed reply come from a pool instead of two calls into OpenSSL,
   the plaintext is built in one buffer, and base64 is checked with one scan instead of an anchored
   regex (a tenth of its time).
 
 **Since the package runs compiled.** Some of the cuts above were made while the framework ran its
 own TypeScript through tsx, which renamed every named closure as it was made. Each was measured
-again on the compiled package, in one process without sockets (the cases of \`npm run bench:chain\`,
-the \`dist/\` of before and after run alternately, medians of 6 to 18 runs, on this machine), and
-brought back to plain code where that costs nothing a push can feel:
+again on the compiled package: in one process without sockets (the cases of \`npm run bench:chain\`),
+and end to end, the \`dist/\` of each commit side by side under the same load, rounds interleaved.
 
-- The chain's \`next\`, and the key queue's clean-up, are closures made in place again: no
-  difference (a click 4.6 µs, a text 4.2 µs through the whole chain, either way).
-- The query parameters come from URLSearchParams instead of a reader of our own: no difference
-  (about 3 µs for five).
-- The signature's parts go through \`sort()\` (0.4 µs more a push) and the reply's content type
-  through Koa's \`ctx.type\` (0.9 µs more). Together under 1 % of the 222 µs of CPU a push costs
-  the framework's target here, well inside the noise of the table above.
-- A user's record is keyed by the SHA-256 of the OpenID in every store, the memory store too: one
-  key scheme, whatever the store. It costs 3.6 µs a follow with the memory store (13.8 → 17.5 µs
-  through the chain), about 1.6 % of this bench's job, which is a follow; a click or a text pays
-  nothing for it.
+- Back to plain code, at no cost either way: the chain's \`next\` and the key queue's clean-up are
+  closures made in place (a click 4.6 µs, a text 4.2 µs through the whole chain, before and after),
+  and the query parameters come from URLSearchParams (about 3 µs for five, as our own reader).
+- Tried, and put back, because the end-to-end runs showed them: the signature's parts sorted in
+  place (\`sort()\` is 0.4 µs more), the reply's content type set on Node's response (Koa's
+  \`ctx.type\` is 0.9 µs more), and a memory store's user record keyed by the OpenID as it is (a hash
+  is 3.6 µs more on every follow, which is this bench's job). In one process they are under 1 % of
+  a push; end to end, with them the framework's target answered 7.5 % fewer follows a second than
+  the build before (3,653 against 3,948 req/s, medians of 7 interleaved rounds).
 - Kept: the context of a push as an object of a class. As an object literal with getters (\`log\`,
   \`response\`) it cost 3.3 µs more a push (a click 4.6 → 7.9 µs): V8 makes such a literal through
   a slow runtime path.
 - Kept: dedupe's raw in-process key (above). Hashed, it is 1.7 µs of every push.
+- Found on the way: a follow's event was built by deleting fields from an object and copying it,
+  and an object with a deleted field is slow to copy; built whole, reading a push costs 0.8 µs
+  instead of 3.0. With these, the target answered 5,638 follows a second against 5,116 for the
+  build before the package (medians of 7 interleaved rounds, in a faster hour of this machine).
 
 **SQLite.** The default store runs on better-sqlite3: statements are synchronous and prepared, in
 WAL mode with \`synchronous = NORMAL\`, and the writes of one turn of the event loop are committed
