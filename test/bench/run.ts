@@ -260,8 +260,8 @@ on the sqlite3 binding's thread pool with a commit per statement, it answered 57
 1,918 µs of CPU a push on this machine; after it, 2,473 and 2,431 req/s in two rounds, at
 384 µs (4.2 ×). What is left is the push's own statements, six of them: the nonce of the replay
 guard, the dedupe claim and the reply it records, the user record read and written, one upsert for
-the counters, each a JSON value through SQLite's json functions. That is about 0.6 × the memory store
-and about 0.6 × node-webot, short of the issue's 0.8 × and 1.0 ×. With \`BOT_WORKERS\`, several processes
+the counters, each a JSON value through SQLite's json functions. That is about two thirds of the memory
+store and of node-webot (0.6 to 0.7 × in the runs so far), short of the issue's 0.8 × and 1.0 ×. With \`BOT_WORKERS\`, several processes
 share the file, each holding its write lock only while its batch runs; this bench does not run them.
 
 **What an author runs, and what every push now pays for.** The framework's target runs the
