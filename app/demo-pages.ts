@@ -2,8 +2,6 @@ import Router from '@koa/router';
 import type { WechatApi } from '../core/api/client.ts';
 import type { WebAuth, WechatUser } from '../core/features/web-auth.ts';
 import { jssdkConfig } from '../core/protocol/jssdk.ts';
-import type { Store } from '../core/state/store.ts';
-import type { Users } from '../core/state/users.ts';
 import { pageHeaders } from './browser-guards.ts';
 import { requireWechatUser } from './oauth-routes.ts';
 
@@ -19,12 +17,12 @@ const page = (title: string, body: string) =>
  * `/demo/member` knows who opened it through web authorization (and greets them by nickname and
  * campaign), `/demo/jssdk` signs itself for the JS-SDK.
  * @example
- * app.use(demoPages({ webAuth, api, store }).routes())
+ * app.use(demoPages({ webAuth, api }).routes())
  */
-export function demoPages(options: { webAuth: WebAuth; api: WechatApi; store: Store; users: Users }): Router {
+export function demoPages(options: { webAuth: WebAuth; api: WechatApi }): Router {
   const router = new Router();
   const headers = pageHeaders("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'");
-  const member = requireWechatUser({ ...options, publicUrl: undefined, emulator: true, scope: 'snsapi_userinfo' });
+  const member = requireWechatUser({ webAuth: options.webAuth, publicUrl: undefined, emulator: true, scope: 'snsapi_userinfo' });
   router.get('/demo/member', headers, member, (koa) => {
     const user = koa.state.wechatUser as WechatUser;
     const nickname = typeof user.user?.nickname === 'string' ? user.user.nickname : user.openid;

@@ -1,13 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import Router from '@koa/router';
 import type { Context as KoaContext, Middleware } from 'koa';
 import type { WechatApi } from '../core/api/client.ts';
 import { ApiError } from '../core/api/errors.ts';
-import { WebAuthError, type OauthScope, type WebAuth, type WechatUser } from '../core/features/web-auth.ts';
+import { SESSION_MS, WebAuthError, type OauthScope, type WebAuth } from '../core/features/web-auth.ts';
 import type { Logger } from '../core/kernel/log.ts';
 import { jssdkConfig } from '../core/protocol/jssdk.ts';
 import type { Store } from '../core/state/store.ts';
-import type { Users } from '../core/state/users.ts';
 import { requireBearer } from './bearer.ts';
 import { rateLimit, tooManyRequests } from './rate-limit.ts';
 
@@ -90,29 +88,22 @@ export function oauthRoutes(options: OauthRoutesOptions): Router {
  * `ctx.state.wechatUser`; a visitor without one is sent through web authorization first, and
  * comes back to the same page. The user is kept in a session cookie (HttpOnly, a day).
  * @example
- * router.get('/member', requireWechatUser({ webAuth, store, users, publicUrl }), (ctx) => (ctx.body = `你好 ${ctx.state.wechatUser.openid}`))
+ * router.get('/member', requireWechatUser({ webAuth, publicUrl }), (ctx) => (ctx.body = `你好 ${ctx.state.wechatUser.openid}`))
  */
 export function requireWechatUser(options: {
   webAuth: WebAuth;
-  store: Store;
-  /** The user records: a session holds an OpenID, so the purge on unsubscribe must find it. */
-  users: Pick<Users, 'link'>;
   publicUrl: string | undefined;
   emulator?: boolean;
   scope?: OauthScope;
 }): Middleware {
-  const DAY = 24 * 3600_000;
   return async (koa, next) => {
-    const session = koa.cookies.get('wx_session');
-    let user = session && /^[\w-]{10,64}$/.test(session) ? await options.store.get<WechatUser>(`oauth:session:${session}`) : undefined;
+    let user = await options.webAuth.session(koa.cookies.get('wx_session'));
     const ticket = one(koa.query.wx_ticket);
     if (!user && ticket) {
       user = await options.webAuth.redeem(ticket);
       if (user) {
-        const id = randomBytes(18).toString('base64url');
-        await options.store.set(`oauth:session:${id}`, user, DAY);
-        await options.users.link(user.openid, `oauth:session:${id}`);
-        koa.cookies.set('wx_session', id, { httpOnly: true, sameSite: 'lax', maxAge: DAY, secure: koa.secure });
+        const id = await options.webAuth.openSession(user);
+        koa.cookies.set('wx_session', id, { httpOnly: true, sameSite: 'lax', maxAge: SESSION_MS, secure: koa.secure });
         // The same page without the ticket: it is used up, and has no place in the history.
         const clean = new URL(koa.href);
         clean.searchParams.delete('wx_ticket');

@@ -147,7 +147,7 @@ export async function createApp(options: AppOptions) {
       app.use(demoLoginPage().routes());
     }
   }
-  if (settings.emulator && webAuth && api) app.use(demoPages({ webAuth, api, store, users: services.users }).routes());
+  if (settings.emulator && webAuth && api) app.use(demoPages({ webAuth, api }).routes());
   return { app, bot, sync, scenes, logins, invites, webAuth, drain: transport.drain };
 }
 

@@ -40,8 +40,12 @@ export class WebAuthError extends Error {
 
 const STATE_MS = 10 * 60_000; // as long as a user may take on WeChat's consent page
 const TICKET_MS = 5 * 60_000; // a website redeems its ticket at once
+/** How long a page the bot serves remembers its user (its session, and the cookie that names it). */
+export const SESSION_MS = 24 * 3600_000;
 const SCOPES = new Set<string>(['snsapi_base', 'snsapi_userinfo']);
 const token = () => randomBytes(18).toString('base64url'); // 144 bits
+// What a state, a ticket or a session id may look like before the store is asked about it.
+const wellFormed = (value: string | undefined): value is string => value !== undefined && /^[\w-]{10,64}$/.test(value);
 
 /**
  * WeChat's web authorization (网页授权) for the pages behind the menu: a page is sent through
@@ -86,7 +90,7 @@ export class WebAuth {
    */
   async callback(code: string | undefined, state: string | undefined): Promise<string> {
     const { store } = this.#options;
-    if (!state || !/^[\w-]{10,64}$/.test(state)) throw new WebAuthError('unknown or expired state');
+    if (!wellFormed(state)) throw new WebAuthError('unknown or expired state');
     // Single use, across instances: whoever claims it first goes on.
     const pending = await store.get<{ redirect: string; scope: OauthScope }>(`oauth:state:${state}`);
     if (!pending || !(await store.claim(`oauth:used:${state}`, true, STATE_MS))) throw new WebAuthError('unknown, expired or used state');
@@ -116,7 +120,7 @@ export class WebAuth {
   /** Who the ticket's page was opened by, the first time it is asked; undefined after, or when unknown. */
   async redeem(ticket: string): Promise<WechatUser | undefined> {
     const { store, users, api } = this.#options;
-    if (!/^[\w-]{10,64}$/.test(ticket)) return undefined;
+    if (!wellFormed(ticket)) return undefined;
     const key = `oauth:ticket:${ticket}`;
     const record = await store.get<Omit<WechatUser, 'follower' | 'campaign'>>(key);
     if (!record || !(await store.claim(`oauth:redeemed:${ticket}`, true, TICKET_MS))) return undefined;
@@ -129,6 +133,19 @@ export class WebAuth {
       (error: unknown) => (error instanceof ApiError ? held?.followedAt !== undefined : Promise.reject(error)),
     );
     return { ...record, follower, ...(typeof held?.campaign === 'string' ? { campaign: held.campaign } : {}) };
+  }
+
+  /** Keeps a user for a day under a new session id (a page's cookie), linked to their record for the purge. */
+  async openSession(user: WechatUser): Promise<string> {
+    const id = token();
+    await this.#options.store.set(`oauth:session:${id}`, user, SESSION_MS);
+    await this.#options.users.link(user.openid, `oauth:session:${id}`);
+    return id;
+  }
+
+  /** The user of a session, while it lasts and until they unfollow. */
+  async session(id: string | undefined): Promise<WechatUser | undefined> {
+    return wellFormed(id) ? this.#options.store.get<WechatUser>(`oauth:session:${id}`) : undefined;
   }
 
   #checkRedirect(redirect: string, publicUrl: string): URL {
