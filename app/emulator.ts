@@ -6,6 +6,7 @@ import Koa from 'koa';
 import { koaBody } from 'koa-body';
 import type { Menu } from '../core/protocol/menu.ts';
 import { QR_LIMITS } from '../core/protocol/qr-codes.ts';
+import { escapeHtml, htmlPage as page } from './html.ts';
 
 /** Options of {@link WechatEmulator}. */
 export interface EmulatorOptions {
@@ -387,10 +388,6 @@ export class WechatEmulator {
 }
 
 const ok = (): Json => ({ errcode: 0, errmsg: 'ok' });
-const escapeHtml = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-const page = (title: string, body: string) =>
-  `<!doctype html><html lang="zh"><meta charset="utf-8"><title>${title}</title><body><h1>${title}</h1>${body}</body></html>`;
 const error = (errcode: number, errmsg: string): Json => ({ errcode, errmsg });
 
 // WeChat's menu rules, written here from the platform's documentation rather than shared with the

@@ -10,6 +10,17 @@ import type { XmlObject, XmlValue } from './xml.ts';
 // of texts is { texts: 'Name' }. Fields WeChat's docs spell two ways (MsgId, MsgID) are read either way.
 const MSG_ID = 'MsgId?';
 const CARD = { cardId: 'CardId?', userCardCode: 'UserCardCode?' } as const;
+const DEVICE = {
+  deviceType: 'DeviceType?',
+  deviceId: 'DeviceID?',
+  sessionId: 'SessionID?',
+  content: 'Content?',
+  openId: 'OpenID?',
+} as const;
+const SCAN_CODE = {
+  key: 'EventKey?',
+  scanCodeInfo: { el: 'ScanCodeInfo', fields: { scanType: 'ScanType?', scanResult: 'ScanResult?' } },
+} as const;
 const EVENTS = {
   // Messages (MsgType): a person sent them, and waits for an answer.
   text: { msgType: 'text', person: true, fields: { text: 'Content', msgId: MSG_ID } },
@@ -40,17 +51,7 @@ const EVENTS = {
     },
   },
   // A message from a device bound to the account (WeChat hardware): Content is base64.
-  device_text: {
-    msgType: 'device_text',
-    fields: {
-      deviceType: 'DeviceType?',
-      deviceId: 'DeviceID?',
-      sessionId: 'SessionID?',
-      content: 'Content?',
-      openId: 'OpenID?',
-      msgId: MSG_ID,
-    },
-  },
+  device_text: { msgType: 'device_text', fields: { ...DEVICE, msgId: MSG_ID } },
   // Events (MsgType event, field Event, matched whatever its case)
   subscribe: { msgType: 'event', event: 'subscribe', shown: true, fields: { scene: 'EventKey?', ticket: 'Ticket?' } },
   unsubscribe: { msgType: 'event', event: 'unsubscribe', fields: {} },
@@ -66,13 +67,13 @@ const EVENTS = {
     msgType: 'event',
     event: 'scancode_push',
     person: true,
-    fields: { key: 'EventKey?', scanCodeInfo: { el: 'ScanCodeInfo', fields: { scanType: 'ScanType?', scanResult: 'ScanResult?' } } },
+    fields: SCAN_CODE,
   },
   scancode_waitmsg: {
     msgType: 'event',
     event: 'scancode_waitmsg',
     person: true,
-    fields: { key: 'EventKey?', scanCodeInfo: { el: 'ScanCodeInfo', fields: { scanType: 'ScanType?', scanResult: 'ScanResult?' } } },
+    fields: SCAN_CODE,
   },
   // The three photo buttons and location_select are followed by the image or location message
   // itself: that message is what a person sent, so the event is not answered by the fallback.
@@ -276,18 +277,7 @@ const EVENTS = {
     },
   },
   // Devices, Wi-Fi, stores, the shop
-  device_event: {
-    msgType: 'device_event',
-    event: '*',
-    fields: {
-      deviceType: 'DeviceType?',
-      deviceId: 'DeviceID?',
-      sessionId: 'SessionID?',
-      content: 'Content?',
-      openId: 'OpenID?',
-      opType: 'OpType?',
-    },
-  },
+  device_event: { msgType: 'device_event', event: '*', fields: { ...DEVICE, opType: 'OpType?' } },
   wifi_connected: {
     msgType: 'event',
     event: 'WifiConnected',
