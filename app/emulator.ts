@@ -370,7 +370,10 @@ export class WechatEmulator {
     if (typeof body.msgtype !== 'string' || !MSG_TYPES.has(body.msgtype)) return error(40008, 'invalid message type');
     const content = (body[body.msgtype] as Json | undefined) ?? undefined;
     if (!content || typeof content !== 'object') return error(44002, 'empty post data');
-    if (body.msgtype === 'text' && !(content as { content?: unknown }).content) return error(44003, 'empty news data');
+    // WeChat's codes: 44004 for a text without content, 44003 for news without an article.
+    if (body.msgtype === 'text' && !(content as { content?: unknown }).content) return error(44004, 'empty content');
+    const articles = (content as { articles?: unknown }).articles;
+    if (body.msgtype === 'news' && !(Array.isArray(articles) && articles.length > 0)) return error(44003, 'empty news data');
     this.customMessages.push(body);
     return ok();
   }

@@ -5,6 +5,7 @@ import { type Store } from '../core/state/store.ts';
 import { openStore } from '../core/state/open-store.ts';
 import { WechatEmulator } from './emulator.ts';
 import { loadConfig } from './load-config.ts';
+import { prometheusMetrics, type PrometheusMetrics } from './metrics.ts';
 import type { Settings } from './settings.ts';
 
 /** The secret the emulator accepts: not a secret, there is no account. */
@@ -17,6 +18,8 @@ export interface Runtime {
   api: WechatApi;
   /** The in-process emulator, in emulator mode. */
   emulator: WechatEmulator | undefined;
+  /** What /metrics shows: the store's and the API's counts are made here, the pushes' in the app. */
+  metrics: PrometheusMetrics;
   close(): Promise<void>;
 }
 
@@ -28,7 +31,12 @@ export interface Runtime {
  */
 export async function startRuntime(settings: Settings, log: Logger): Promise<Runtime> {
   const config = await loadConfig(settings.configFile);
-  const store = await openStore(settings.store, { log, namespace: settings.storePrefix });
+  const metrics = prometheusMetrics();
+  const store = await openStore(settings.store, {
+    log,
+    namespace: settings.storePrefix,
+    onError: (op) => metrics.metrics.storeError(op),
+  });
   let emulator: WechatEmulator | undefined;
   let base = settings.apiBase;
   let closeEmulator = async () => {};
@@ -51,12 +59,14 @@ export async function startRuntime(settings: Settings, log: Logger): Promise<Run
     ...(settings.emulator ? { authorizeBase: base } : {}),
     store,
     log,
+    metrics: metrics.metrics,
   });
   return {
     config,
     store,
     api,
     emulator,
+    metrics,
     close: async () => {
       await closeEmulator();
       await store.close();

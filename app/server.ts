@@ -21,6 +21,8 @@ import { qrRoutes } from './qr-routes.ts';
 import { createServices } from './services.ts';
 import { oauthRoutes } from './oauth-routes.ts';
 import { EventLog } from './console/event-log.ts';
+import { prometheusMetrics, type PrometheusMetrics } from './metrics.ts';
+import { opsRoutes } from './ops-routes.ts';
 import { consoleRoutes } from './console/routes.ts';
 import type { WechatEmulator } from './emulator.ts';
 import type { Settings } from './settings.ts';
@@ -28,7 +30,9 @@ import type { Settings } from './settings.ts';
 /** Options of {@link createApp}. */
 export interface AppOptions {
   settings: Pick<Settings, 'token' | 'appId' | 'aesKeys' | 'deadlineMs'> &
-    Partial<Pick<Settings, 'apiToken' | 'emulator' | 'consoleToken' | 'mode' | 'maxSkewS' | 'host' | 'trustProxy' | 'publicUrl'>>;
+    Partial<
+      Pick<Settings, 'apiToken' | 'emulator' | 'consoleToken' | 'mode' | 'maxSkewS' | 'host' | 'trustProxy' | 'publicUrl' | 'metricsToken'>
+    >;
   /** The in-process emulator (emulator mode): the console simulates users against it. */
   emulator?: WechatEmulator;
   config: ResolvedConfig;
@@ -38,6 +42,8 @@ export interface AppOptions {
   api?: WechatApi;
   plugins?: DefaultPluginsOptions;
   sync?: SyncOptions;
+  /** Where the pushes are counted, for /metrics; one is made when not given. */
+  metrics?: PrometheusMetrics;
   /** Replaces the default late-reply hook (a customer-service message through `api`). */
   onLateReply?(ctx: BotContext, reply: NormalReply): void | Promise<void>;
 }
@@ -56,6 +62,7 @@ export async function createApp(options: AppOptions) {
       ? new WechatCrypto({ token: settings.token, appId: settings.appId, encodingAESKeys: settings.aesKeys })
       : undefined;
   const sync = api ? syncPlugin(options.sync) : undefined;
+  const prometheus = options.metrics ?? prometheusMetrics();
   const services = createServices({ config, store, log, api });
   const { scenes, logins, invites, webAuth } = services;
   const consoleOn = Boolean(options.emulator || settings.consoleToken);
@@ -113,12 +120,14 @@ export async function createApp(options: AppOptions) {
     deadlineMs: settings.deadlineMs,
     replay: replayGuard({ maxSkewS: settings.maxSkewS ?? 300, store, log }),
     encryptedOnly: settings.mode === 'safe',
+    metrics: prometheus.metrics,
     ...(crypto ? { crypto } : {}),
     ...(onLateReply ? { onLateReply } : {}),
   });
   app.use(transport.routes());
   // After the callback, which answers WeChat's servers only: every other response may reach a browser.
   app.use(noSniff);
+  app.use(opsRoutes({ store, metricsToken: settings.metricsToken, metrics: prometheus.text }).routes());
   app.use(qrRoutes({ config, store, renderer }).routes());
   app.use(
     consoleRoutes({

@@ -37,6 +37,10 @@ export interface Settings {
   workers: number;
   /** BOT_PUBLIC_URL: the https origin WeChat knows the bot by, for web authorization's redirect. */
   publicUrl: string | undefined;
+  /** BOT_METRICS_TOKEN: the bearer token of GET /metrics; unset: /metrics answers 404. */
+  metricsToken: string | undefined;
+  /** METRICS_PORT: also serve /metrics, without a token, on 127.0.0.1 at this port. */
+  metricsPort: number | undefined;
 }
 
 /** How the account's pushes arrive: the message mode of the account console. */
@@ -85,7 +89,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   const trustProxy = (env.BOT_TRUST_PROXY || 'false').toLowerCase();
   if (!['1', 'true', '0', 'false'].includes(trustProxy))
     throw new SettingsError('BOT_TRUST_PROXY must be 1 or true (behind a reverse proxy), 0 or false');
-  for (const name of ['BOT_CONSOLE_TOKEN', 'BOT_API_TOKEN'] as const) {
+  for (const name of ['BOT_CONSOLE_TOKEN', 'BOT_API_TOKEN', 'BOT_METRICS_TOKEN'] as const) {
     // A password for the network: short ones are guessed even at ten tries a minute.
     const value = env[name];
     if (value && value.length < 16) {
@@ -99,6 +103,13 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   if (workers > 1 && store.startsWith('memory'))
     throw new SettingsError("BOT_WORKERS above 1 needs a store the workers share (sqlite:// or redis://): memory:// is each process's own");
   const publicUrl = env.BOT_PUBLIC_URL ? publicOriginOf(env.BOT_PUBLIC_URL, emulator) : undefined;
+  const metricsPort = env.METRICS_PORT ? Number(env.METRICS_PORT) : undefined;
+  if (
+    metricsPort !== undefined &&
+    !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort <= 65535 && (metricsPort !== port || port === 0))
+  ) {
+    throw new SettingsError(`METRICS_PORT must be a port number other than PORT, got ${env.METRICS_PORT}`);
+  }
   return {
     port,
     // The emulator's console simulates users without a login: it stays on this machine.
@@ -120,6 +131,8 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     trustProxy: trustProxy === '1' || trustProxy === 'true',
     workers,
     publicUrl,
+    metricsToken: env.BOT_METRICS_TOKEN || undefined,
+    metricsPort,
   };
 }
 

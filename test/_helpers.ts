@@ -9,6 +9,7 @@ import { resolveConfig, type BotConfig, type BotContext, type BotServices } from
 import { WechatCrypto } from '../core/protocol/crypto.ts';
 import type { EventOf, EventType } from '../core/protocol/events.ts';
 import { createLogger, type Logger } from '../core/kernel/log.ts';
+import type { Metrics } from '../core/kernel/metrics.ts';
 import type { NormalReply } from '../core/protocol/reply.ts';
 import { sign } from '../core/protocol/signature.ts';
 import { type Store } from '../core/state/store.ts';
@@ -183,6 +184,10 @@ export async function startServer(
     trustProxy?: boolean;
     /** BOT_PUBLIC_URL. */
     publicUrl?: string;
+    /** BOT_METRICS_TOKEN. */
+    metricsToken?: string;
+    /** Where the app counts pushes (and the test's store and API, when they were given it). */
+    metrics?: AppOptions['metrics'];
   } = {},
 ): Promise<TestServer> {
   const log = memoryLogger();
@@ -201,6 +206,7 @@ export async function startServer(
       ...(options.mode ? { mode: options.mode } : {}),
       trustProxy: Boolean(options.trustProxy),
       ...(options.publicUrl ? { publicUrl: options.publicUrl } : {}),
+      ...(options.metricsToken ? { metricsToken: options.metricsToken } : {}),
     },
     ...(options.emulator ? { emulator: options.emulator } : {}),
     config: resolveConfig(options.config ?? testConfig()),
@@ -208,6 +214,7 @@ export async function startServer(
     log: log.log,
     ...(options.api ? { api: options.api } : {}),
     ...(options.sync ? { sync: options.sync } : {}),
+    ...(options.metrics ? { metrics: options.metrics } : {}),
     // By default the test records late replies; lateHook: false keeps the app's own (custom/send).
     ...(options.lateHook === false ? {} : { onLateReply: (ctx: BotContext, reply: NormalReply) => void late.push({ ctx, reply }) }),
   };
@@ -266,7 +273,7 @@ export async function makeBot(t: ExecutionContext, config: BotConfig = testConfi
 /** An emulator on 127.0.0.1 and an API client talking to it; both stopped at the test's end. */
 export async function startEmulator(
   t: ExecutionContext,
-  options: { store?: Store; tokenMode?: 'stable' | 'classic'; timeoutMs?: number; busyRetryMs?: number[] } = {},
+  options: { store?: Store; tokenMode?: 'stable' | 'classic'; timeoutMs?: number; busyRetryMs?: number[]; metrics?: Metrics } = {},
 ) {
   const { WechatEmulator } = await import('../app/emulator.ts');
   const { WechatApi } = await import('../core/api/client.ts');
@@ -287,6 +294,7 @@ export async function startEmulator(
       busyRetryMs: options.busyRetryMs ?? [10, 20, 40],
       ...(options.tokenMode ? { tokenMode: options.tokenMode } : {}),
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     });
   return { emulator, url: served.url, store, log, api: makeApi(), makeApi };
 }

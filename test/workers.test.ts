@@ -23,7 +23,7 @@ function post(url: string, body: string): Promise<{ status: number; text: string
   });
 }
 
-test('two workers on one SQLite file: 1,000 follows, each sent twice at once, are run and counted once each; a dead worker is replaced; SIGTERM stops both', async (t) => {
+test('two workers on one SQLite file: 1,000 follows, each sent twice at once, are run and counted once each; METRICS_PORT sums both workers; a dead worker is replaced; SIGTERM stops both', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'bot-workers-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   writeFileSync(
@@ -40,6 +40,8 @@ test('two workers on one SQLite file: 1,000 follows, each sent twice at once, ar
     BOT_STORE_PREFIX: 'workers',
     BOT_CONFIG: join(dir, 'bot.config.ts'),
     WECHAT_TOKEN: TOKEN,
+    METRICS_PORT: '0',
+    BOT_METRICS_TOKEN: 'metrics-token-0123456789',
   };
   const app = runApp(t, env);
   await app.until(/bot listening[\s\S]*bot listening/);
@@ -70,6 +72,16 @@ test('two workers on one SQLite file: 1,000 follows, each sent twice at once, ar
   const { campaignStats } = await import('../plugins/scene-campaign.ts');
   t.is((await campaignStats(store, 'poster')).follows, 1000, 'each follow counted once, whichever worker ran it');
   t.notRegex(app.output(), /STORE UNAVAILABLE|database is locked|not saved|not recorded/, 'no write failed or waited too long');
+
+  // Whichever worker answers /metrics, or the primary on METRICS_PORT, the counts are both workers'.
+  const metricsUrl = /metrics: (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(app.output())![1]!;
+  const count = (text: string, outcome: string) =>
+    Number(new RegExp(`^wechat_pushes_total\\{type="subscribe",outcome="${outcome}"\\} (\\d+)$`, 'm').exec(text)?.[1] ?? 0);
+  const fromPrimary = await (await fetch(metricsUrl)).text();
+  t.is(count(fromPrimary, 'replied') + count(fromPrimary, 'replayed'), 2000, 'every push, on METRICS_PORT');
+  t.is(count(fromPrimary, 'replied'), 1000, 'each follow run once');
+  const fromWorker = await fetch(url.replace(/\/wechat$/, '/metrics'), { headers: { authorization: `Bearer ${env.BOT_METRICS_TOKEN}` } });
+  t.is(count(await fromWorker.text(), 'replied'), 1000, 'and on /metrics of the main port');
 
   // A worker that dies is replaced; the port answers meanwhile.
   process.kill(Number([...pids][0]), 'SIGKILL');

@@ -10,6 +10,7 @@ import { startRuntime } from '../runtime.ts';
 import { createApp } from '../server.ts';
 import { loadDotEnv, readSettings, SettingsError } from '../settings.ts';
 import { readArgs } from './args.ts';
+import { listenForMetrics } from './metrics-port.ts';
 import { superviseWorkers } from './workers.ts';
 
 export const USAGE = `usage: wechat-mp-bot start
@@ -29,7 +30,7 @@ export async function startCommand(argv: string[]): Promise<number> {
   const log = createLogger();
   try {
     const settings = readSettings();
-    if (settings.workers > 1 && cluster.isPrimary) return await superviseWorkers(settings.workers, log);
+    if (settings.workers > 1 && cluster.isPrimary) return await superviseWorkers(settings.workers, log, settings.metricsPort);
     await start(log);
   } catch (error) {
     if (SETUP_ERRORS.some((kind) => error instanceof kind)) console.error(`cannot start: ${(error as Error).message}`);
@@ -54,6 +55,7 @@ async function start(log: ReturnType<typeof createLogger>): Promise<void> {
     store: runtime.store,
     log,
     api: runtime.api,
+    metrics: runtime.metrics,
     ...(runtime.emulator ? { emulator: runtime.emulator } : {}),
   }).catch(async (error: unknown) => {
     await runtime.close();
@@ -80,6 +82,11 @@ async function start(log: ReturnType<typeof createLogger>): Promise<void> {
     log.fatal({ err: error }, `cannot listen on ${settings.host ?? 'every interface'}, port ${settings.port}`);
     process.exit(1);
   });
+  // With workers, the primary serves METRICS_PORT for all of them (app/cli/workers.ts).
+  const metricsServer =
+    settings.metricsPort !== undefined && cluster.isPrimary
+      ? await listenForMetrics(settings.metricsPort, runtime.metrics.text, log)
+      : undefined;
   // Graceful shutdown: stop accepting, let in-flight pushes (and their late replies) finish within
   // WeChat's window, stop background work, close the store (flushing it), exit 0.
   let stopping = false;
@@ -87,6 +94,7 @@ async function start(log: ReturnType<typeof createLogger>): Promise<void> {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down: no new connections, finishing in-flight pushes');
+    metricsServer?.close();
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     const force = setTimeout(() => server.closeAllConnections(), 5000);

@@ -2,6 +2,8 @@
 // They share the SQLite file or Redis, so dedupe, counters, tokens and permanent codes stay exact.
 import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../../core/kernel/log.ts';
+import { relayClusterMetrics } from '../metrics.ts';
+import { listenForMetrics } from './metrics-port.ts';
 
 const STOP_MS = 15_000; // a worker drains its pushes within 5 s; past this it is killed
 const RESTART_MS = [100, 1000, 5000, 15_000]; // after a worker dies soon after another did
@@ -13,8 +15,10 @@ const RESTART_MS = [100, 1000, 5000, 15_000]; // after a worker dies soon after 
  * @example
  * if (settings.workers > 1 && cluster.isPrimary) return superviseWorkers(settings.workers, log)
  */
-export function superviseWorkers(count: number, log: Logger): Promise<number> {
-  return new Promise<number>((resolve) => {
+export async function superviseWorkers(count: number, log: Logger, metricsPort?: number): Promise<number> {
+  const metricsText = relayClusterMetrics();
+  const metricsServer = metricsPort === undefined ? undefined : await listenForMetrics(metricsPort, metricsText, log);
+  const code = await new Promise<number>((resolve) => {
     const listened = new WeakSet<Worker>();
     let stopping = false;
     let failed = false;
@@ -55,4 +59,6 @@ export function superviseWorkers(count: number, log: Logger): Promise<number> {
     log.info({ workers: count }, `starting ${count} workers on one port`);
     for (let i = 0; i < count; i++) fork();
   });
+  metricsServer?.close();
+  return code;
 }

@@ -1,6 +1,7 @@
 import { ApiArgumentError, ApiError, STALE_TOKEN } from './errors.ts';
 import { actionNameOf, QR_LIMITS, validateCampaignCode, type CampaignCode, type QrActionName } from '../protocol/qr-codes.ts';
 import type { Logger } from '../kernel/log.ts';
+import { NO_METRICS, type Metrics } from '../kernel/metrics.ts';
 import { validateMenu, type Menu } from '../protocol/menu.ts';
 import type { NormalReply } from '../protocol/reply.ts';
 import type { Store } from '../state/store.ts';
@@ -22,6 +23,8 @@ export interface ApiOptions {
   timeoutMs?: number;
   /** Delays between attempts when WeChat answers -1 (busy). */
   busyRetryMs?: readonly number[];
+  /** Counts each call and its errcode, and each token fetched. */
+  metrics?: Metrics;
 }
 
 /** What sns/oauth2/access_token answers for a web authorization code. */
@@ -107,6 +110,7 @@ export class WechatApi {
       log: options.log,
       ...(options.tokenMode ? { mode: options.tokenMode } : {}),
       ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
+      ...(options.metrics ? { metrics: options.metrics } : {}),
     });
   }
 
@@ -253,6 +257,7 @@ export class WechatApi {
   }
 
   async #fetch(api: string, method: string, url: string, body: Json | undefined): Promise<Json> {
+    const metrics = this.#options.metrics ?? NO_METRICS;
     try {
       const response = await fetch(url, {
         method,
@@ -261,8 +266,11 @@ export class WechatApi {
       });
       const answer: unknown = await response.json();
       if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) throw new SyntaxError('not an object');
+      const { errcode } = answer as Json;
+      metrics.apiCall(api, typeof errcode === 'number' ? errcode : 0);
       return answer as Json;
     } catch (error) {
+      metrics.apiCall(api, 'network');
       throw new ApiError(api, undefined, describeFailure(error), { reached: !neverLeft(error) });
     }
   }

@@ -1,6 +1,7 @@
 import { SharedCredential } from './credential.ts';
 import { ApiError } from './errors.ts';
 import type { Logger } from '../kernel/log.ts';
+import { NO_METRICS, type Metrics } from '../kernel/metrics.ts';
 import type { Store } from '../state/store.ts';
 
 /** How a token is fetched: `stable` (/cgi-bin/stable_token, the default) or `classic` (/cgi-bin/token). */
@@ -17,6 +18,7 @@ export interface TokenOptions {
   timeoutMs?: number;
   /** Refresh this long before expiry; stable_token rotates 5 minutes before. */
   marginMs?: number;
+  metrics?: Metrics;
 }
 
 /**
@@ -67,15 +69,19 @@ export class TokenManager {
         : fetch(`${base}/cgi-bin/token?${new URLSearchParams({ grant_type: 'client_credential', appid: appId, secret })}`, {
             signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5000),
           });
+    const metrics = this.#options.metrics ?? NO_METRICS;
     let body: { access_token?: unknown; expires_in?: unknown; errcode?: number; errmsg?: string };
     try {
       body = (await (await request).json()) as typeof body;
     } catch (error) {
+      metrics.apiCall(api, 'network');
       throw new ApiError(api, undefined, describeFailure(error));
     }
+    metrics.apiCall(api, typeof body.errcode === 'number' ? body.errcode : 0);
     if (typeof body.access_token !== 'string' || typeof body.expires_in !== 'number') {
       throw new ApiError(api, body.errcode, body.errmsg ?? 'no access_token in the answer');
     }
+    metrics.tokenRefresh();
     this.#options.log.info({ api, expiresIn: body.expires_in }, 'token: fetched a new access_token');
     return { value: body.access_token, lifetimeS: body.expires_in };
   }

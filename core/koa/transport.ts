@@ -5,6 +5,7 @@ import type { Context } from '../kernel/context.ts';
 import { CryptoError, secureRandom, type WechatCrypto } from '../protocol/crypto.ts';
 import { EventError, toEvent, type WechatEvent } from '../protocol/events.ts';
 import type { Logger } from '../kernel/log.ts';
+import { NO_METRICS, type Metrics, type PushOutcome } from '../kernel/metrics.ts';
 import type { ReplayGuard } from './replay.ts';
 import { renderReply, type NormalReply } from '../protocol/reply.ts';
 import { sign, signatureMatches } from '../protocol/signature.ts';
@@ -29,6 +30,8 @@ export interface TransportOptions<C extends Context = Context> {
   /** Receives a reply the chain produced after the deadline, to send another way. */
   onLateReply?(ctx: C, reply: NormalReply): void | Promise<void>;
   log: Logger;
+  /** Counts each push and how it ended. */
+  metrics?: Metrics;
 }
 
 /** An answer to bad input: a status and a short text, nothing else. */
@@ -74,6 +77,7 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
   const deadlineMs = options.deadlineMs ?? 4500;
   const bodyLimit = options.bodyLimit ?? 256 * 1024;
   const { token, crypto, log, replay } = options;
+  const metrics = options.metrics ?? NO_METRICS;
   if (options.encryptedOnly && !crypto) throw new Error('encryptedOnly needs crypto (WECHAT_MODE=safe needs WECHAT_AES_KEY)');
   const path = options.path ?? '/wechat';
   const lowerPath = path.toLowerCase().replace(/\/$/, '');
@@ -85,7 +89,13 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
   const middleware: Middleware = (koa, next) => (isCallback(koa.path) ? handle(koa) : next());
 
   function handle(koa: KoaContext): Promise<void> | void {
-    if (koa.method === 'POST') return handlePush(koa).catch((error: unknown) => refuse(koa, error));
+    if (koa.method === 'POST') {
+      const started = performance.now();
+      return handlePush(koa, started).catch((error: unknown) => {
+        refuse(koa, error);
+        metrics.push('unparsed', 'refused', (performance.now() - started) / 1000);
+      });
+    }
     try {
       if (koa.method !== 'GET' && koa.method !== 'HEAD') {
         koa.set('Allow', 'GET, HEAD, POST');
@@ -118,7 +128,7 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
   // Nothing of the body is parsed before the signature that covers it holds: in safe mode only the
   // Encrypt value is found, by a scan, and msg_signature checked; then the nonce is checked against
   // the body, and only then is anything parsed.
-  async function handlePush(koa: KoaContext): Promise<void> {
+  async function handlePush(koa: KoaContext, started: number): Promise<void> {
     const q = params(koa.querystring, 'signature', 'timestamp', 'nonce', 'encrypt_type', 'msg_signature');
     const timestamp = q.timestamp ?? '';
     const nonce = q.nonce ?? '';
@@ -166,8 +176,9 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
       if (error instanceof EventError) throw new HttpError(400, error.message);
       throw error;
     }
-    const reply = await runWithDeadline(event);
+    const { reply, outcome } = await runWithDeadline(event);
     respond(koa, event, reply, keyIndex);
+    metrics.push(event.type, outcome ?? (reply ? 'replied' : 'success'), (performance.now() - started) / 1000);
   }
 
   // Without a wait when the guard answers at once (a memory store): most pushes make no promise here.
@@ -197,7 +208,8 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
 
   // The answer leaves by the deadline with whatever reply is set by then; the chain goes on,
   // and a reply it sets afterwards is handed to onLateReply. One timer and one promise per push.
-  function runWithDeadline(event: WechatEvent): Promise<NormalReply | undefined> {
+  // The outcome is set only when it is not plain: a replay, or the deadline.
+  function runWithDeadline(event: WechatEvent): Promise<{ reply: NormalReply | undefined; outcome?: PushOutcome }> {
     const ctx = bot.context(event);
     const done = bot.run(ctx); // never rejects
     inFlight.add(done);
@@ -206,13 +218,13 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
       const timer = setTimeout(() => {
         sent = { reply: ctx.response };
         ctx.log.warn({ deadlineMs, replied: Boolean(sent.reply) }, 'chain still running at the deadline: answered now');
-        resolve(sent.reply);
+        resolve({ reply: sent.reply, outcome: 'deadline' });
       }, deadlineMs);
       void done.then(() => {
         inFlight.delete(done);
         if (!sent) {
           clearTimeout(timer);
-          return resolve(ctx.response);
+          return resolve(ctx.duplicate ? { reply: ctx.response, outcome: 'replayed' } : { reply: ctx.response });
         }
         const reply = ctx.response;
         if (!reply || reply === sent.reply || ctx.duplicate) return;
@@ -227,10 +239,15 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
   }
 
   async function deliverLate(ctx: C, reply: NormalReply): Promise<void> {
-    if (!options.onLateReply) return ctx.log.warn('late reply dropped: no late-reply hook');
+    if (!options.onLateReply) {
+      metrics.lateReply('dropped');
+      return ctx.log.warn('late reply dropped: no late-reply hook');
+    }
+    // The hook counts what it does with the reply; only its failure is counted here.
     try {
       await options.onLateReply(ctx, reply);
     } catch (error) {
+      metrics.lateReply('failed');
       ctx.log.error({ err: error }, 'late reply could not be delivered');
     }
   }

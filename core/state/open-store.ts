@@ -22,13 +22,19 @@ export async function openStore(url: string, options: StoreOptions): Promise<Sto
   // which run synchronously (a lock is waited for a quarter of a second at most); its failures
   // still say which operation failed.
   if (store.local) return store;
-  return guarded(store, url.startsWith('sqlite://') ? undefined : (options.timeoutMs ?? 3000));
+  return guarded(store, url.startsWith('sqlite://') ? undefined : (options.timeoutMs ?? 3000), options.onError ?? (() => {}));
 }
 
 // Every operation fails with a StoreError that says which one, and is bounded in time (timeoutMs).
-function guarded(store: Store, timeoutMs: number | undefined): Store {
+function guarded(store: Store, timeoutMs: number | undefined, onError: (op: string) => void): Store {
   const bound = <T>(what: string, key: string, operation: () => Promise<T>): Promise<T> => {
+    let failed = false; // counted once, whether it timed out, failed, or both
+    const fail = () => {
+      if (!failed) onError(what);
+      failed = true;
+    };
     const work = operation().catch((error: unknown) => {
+      fail();
       throw error instanceof StoreError
         ? error
         : new StoreError(`store: ${what} ${key.split(':')[0]}:… failed: ${(error as Error)?.message ?? error}`, { cause: error });
@@ -36,7 +42,10 @@ function guarded(store: Store, timeoutMs: number | undefined): Store {
     if (timeoutMs === undefined) return work;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StoreError(`store: ${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+      timer = setTimeout(() => {
+        fail();
+        reject(new StoreError(`store: ${what} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
     });
     return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
   };

@@ -54,6 +54,8 @@ export interface StoreOptions {
   namespace?: string;
   /** An operation taking longer fails, so a stuck database cannot hold a push. */
   timeoutMs?: number;
+  /** Called with the operation's name when one fails or times out (a metric). */
+  onError?(op: string): void;
 }
 
 /** Thrown for a BOT_STORE the framework cannot open. */
