@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Context as KoaContext } from 'koa';
+import type { Context as KoaContext, Middleware } from 'koa';
 import type { Store } from '../core/state/store.ts';
 
 /** Options of {@link rateLimit}. */
@@ -71,4 +71,25 @@ export function tooManyRequests(koa: KoaContext, body: unknown): void {
   koa.status = 429;
   koa.set('Retry-After', String(Math.ceil((WINDOW_MS - (Date.now() % WINDOW_MS)) / 1000)));
   koa.body = body;
+}
+
+/** Requests an address may make a minute to the HTTP API and the console's API, all together. */
+export const API_REQUESTS_PER_MINUTE = 1200;
+
+/**
+ * One budget per address for every request under the given path prefixes (the HTTP API, the
+ * console's API): a flood from one address gets 429 and costs one counter per request, whatever
+ * route it aims at. The callback is not among them: WeChat's servers are few addresses, and a
+ * push is never refused for coming too often.
+ * @example
+ * app.use(apiRequestLimit(store, ['/api/', '/console/api/']))
+ */
+export function apiRequestLimit(store: Store, prefixes: readonly string[], perMinute = API_REQUESTS_PER_MINUTE): Middleware {
+  const limit = rateLimit({ store, name: 'api', perMinute });
+  return async (koa, next) => {
+    if (!prefixes.some((prefix) => koa.path.startsWith(prefix))) return next();
+    if (!(await limit.take(koa)))
+      return tooManyRequests(koa, { error: `more than ${perMinute} requests a minute from this address: wait` });
+    return next();
+  };
 }

@@ -15,6 +15,7 @@ import { defaultPlugins, type DefaultPluginsOptions } from '../plugins/index.ts'
 import { syncPlugin, type SyncOptions } from '../plugins/sync.ts';
 import { loginApi } from './api-routes.ts';
 import { hostCheck, noSniff } from './browser-guards.ts';
+import { apiRequestLimit } from './rate-limit.ts';
 import { demoLoginPage } from './demo-login.ts';
 import { demoPages } from './demo-pages.ts';
 import { qrRoutes } from './qr-routes.ts';
@@ -93,6 +94,11 @@ export async function createApp(options: AppOptions) {
   // before it are whatever the client sent.
   app.proxy = Boolean(settings.trustProxy);
   app.maxIpsCount = 1;
+  // What Koa reports outside the middleware (a connection cut by its client or by the request
+  // timeout) goes to the log, not to stderr, which is Koa's default.
+  app.on('error', (error: { code?: string; message?: string }) => {
+    log.warn({ code: error?.code }, `request not completed: ${error?.message ?? error}`);
+  });
   // One error path: anything unexpected is logged and answered without a stack trace.
   // (Koa's next() returns a promise even when the middleware after it throws.)
   app.use((koa, next) =>
@@ -127,6 +133,7 @@ export async function createApp(options: AppOptions) {
   app.use(transport.routes());
   // After the callback, which answers WeChat's servers only: every other response may reach a browser.
   app.use(noSniff);
+  app.use(apiRequestLimit(store, ['/api/', '/console/api/', '/demo/api/']));
   app.use(opsRoutes({ store, metricsToken: settings.metricsToken, metrics: prometheus.text }).routes());
   app.use(qrRoutes({ config, store, renderer }).routes());
   app.use(

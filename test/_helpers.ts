@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { Writable } from 'node:stream';
 import type { ExecutionContext } from 'ava';
+import { createHttpServer, HTTP_LIMITS, type HttpLimits } from '../app/http-server.ts';
 import { createApp, type AppOptions } from '../app/server.ts';
 import { resolveConfig, type BotConfig, type BotContext, type BotServices } from '../core/config/bot-config.ts';
 import { WechatCrypto } from '../core/protocol/crypto.ts';
@@ -188,6 +189,8 @@ export async function startServer(
     metricsToken?: string;
     /** Where the app counts pushes (and the test's store and API, when they were given it). */
     metrics?: AppOptions['metrics'];
+    /** The HTTP server's limits, `npm start`'s by default. */
+    limits?: Partial<HttpLimits>;
   } = {},
 ): Promise<TestServer> {
   const log = memoryLogger();
@@ -220,7 +223,7 @@ export async function startServer(
   };
   const { app, bot, sync, invites, logins } = await createApp(appOptions);
   const server: Server = await new Promise((resolve) => {
-    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    const s = createHttpServer(app, { ...HTTP_LIMITS, ...options.limits }).listen(0, '127.0.0.1', () => resolve(s));
   });
   t.teardown(async () => {
     await bot.close();

@@ -7,6 +7,7 @@ import { createLogger } from '../../core/kernel/log.ts';
 import { CryptoError } from '../../core/protocol/crypto.ts';
 import { StoreConfigError } from '../../core/state/store.ts';
 import { startRuntime } from '../runtime.ts';
+import { createHttpServer, HTTP_LIMITS } from '../http-server.ts';
 import { createApp } from '../server.ts';
 import { loadDotEnv, readSettings, SettingsError } from '../settings.ts';
 import { readArgs } from './args.ts';
@@ -61,7 +62,9 @@ async function start(log: ReturnType<typeof createLogger>): Promise<void> {
     await runtime.close();
     throw error;
   });
-  const server: Server = app.listen(settings.port, settings.host, () => {
+  // Behind a proxy every connection comes from the proxy: no cap per address.
+  const limits = { ...HTTP_LIMITS, ...(settings.trustProxy ? { maxConnectionsPerAddress: undefined } : {}) };
+  const server: Server = createHttpServer(app, limits).listen(settings.port, settings.host, () => {
     const port = (server.address() as AddressInfo).port;
     // Every interface: localhost is one way to reach it. An IPv6 address goes in brackets.
     const host = !settings.host ? 'localhost' : settings.host.includes(':') ? `[${settings.host}]` : settings.host;
