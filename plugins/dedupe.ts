@@ -38,7 +38,8 @@ const WAIT_MS = 30_000; // the transport answered long before; stop looking afte
  */
 export function dedupe(options: DedupeOptions = {}): Plugin {
   const ttl = options.ttlMs ?? 5 * 60_000;
-  const claimMs = options.claimMs ?? 6000;
+  // A dead owner's claim lapses within 3 s, so WeChat's next retry (5 s apart) is answered in its own window.
+  const claimMs = options.claimMs ?? 3000;
   const pollMs = options.pollMs ?? 50;
   const recent = new LRUCache<string, Done>({ max: options.max ?? 10_000, ttl });
   const running = new Map<string, Promise<Done | undefined>>();

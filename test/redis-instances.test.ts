@@ -1,9 +1,26 @@
 // Two bot instances on one Redis behave as one.
 import test, { type ExecutionContext } from 'ava';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openStore } from '../core/state/open-store.ts';
 import { campaignStats } from '../plugins/scene-campaign.ts';
 import { WechatApi } from '../core/api/client.ts';
-import { ACCOUNT, APPID, eventFields, memoryLogger, openid, readReply, startEmulator, startServer, testConfig } from './_helpers.ts';
+import {
+  ACCOUNT,
+  APPID,
+  eventFields,
+  memoryLogger,
+  openid,
+  pushXml,
+  readReply,
+  runApp,
+  signedQuery,
+  startEmulator,
+  startServer,
+  testConfig,
+  TOKEN,
+} from './_helpers.ts';
 import { dumpRedis, redisTest, startRedis } from './_redis.ts';
 
 async function twoInstances(t: ExecutionContext, config = testConfig()) {
@@ -122,3 +139,62 @@ redisTest(test, 'killing Redis mid-run keeps the callback answering; service res
   }
   t.true(stats.follows >= 1, 'counting again after Redis returned');
 });
+
+redisTest(
+  test,
+  'an instance killed (kill -9) while it runs a push: the retry on the other instance runs the chain once, in its window, and later retries get its reply',
+  async (t) => {
+    const redis = await startRedis(t);
+    const dir = mkdtempSync(join(tmpdir(), 'bot-kill-'));
+    t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+    // The chain takes a second; it says when it starts, and counts in the store when it ends.
+    const plugin = `{
+    name: 'slow',
+    init(services) { this.store = services.store; },
+    async middleware(ctx, next) {
+      if (ctx.event.type !== 'text') return next();
+      ctx.log.info('slow chain started');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      await this.store.increment('slow-chains-finished');
+      ctx.reply('done after a second');
+    },
+  }`;
+    writeFileSync(join(dir, 'bot.config.ts'), `export default { plugins: [${plugin}] };\n`);
+    const prefix = 'wxbot:kill';
+    const a = runApp(t, {
+      ...process.env,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      BOT_STORE: redis.url,
+      BOT_STORE_PREFIX: prefix,
+      BOT_CONFIG: join(dir, 'bot.config.ts'),
+      WECHAT_TOKEN: TOKEN,
+    });
+    const aUrl = (await a.until(/listening on (http:\/\/127\.0\.0\.1:\d+\/wechat)/))[1]!;
+    const store = await openStore(redis.url, { log: memoryLogger().log, namespace: prefix });
+    t.teardown(() => store.close());
+    const { default: config } = await import(join(dir, 'bot.config.ts'));
+    const b = await startServer(t, { store, config: { ...testConfig(), ...config } });
+
+    const push = pushXml({
+      ToUserName: ACCOUNT,
+      FromUserName: openid(),
+      CreateTime: 1700000100,
+      MsgType: 'text',
+      Content: 'hi',
+      MsgId: '99001',
+    });
+    const first = fetch(`${aUrl}?${signedQuery()}`, { method: 'POST', body: push }).catch(() => 'cut');
+    await a.until(/slow chain started/);
+    a.child.kill('SIGKILL');
+    t.is(await first, 'cut', 'the first delivery got no answer: WeChat will retry');
+
+    const sent = Date.now();
+    const retry = await readReply(await b.push(push));
+    t.true(Date.now() - sent < 5000, "answered within WeChat's 5 s");
+    t.like(retry, { MsgType: 'text', Content: 'done after a second' });
+    t.like(await readReply(await b.push(push)), { Content: 'done after a second' }, 'the next retry gets the same reply');
+    t.is(await store.get('slow-chains-finished'), 1, 'the chain ran to its end once');
+  },
+);
