@@ -3,6 +3,7 @@ import test, { type ExecutionContext } from 'ava';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { BotServices, Plugin } from '../core/config/bot-config.ts';
 import { openStore } from '../core/state/open-store.ts';
 import { campaignStats } from '../plugins/scene-campaign.ts';
 import { WechatApi } from '../core/api/client.ts';
@@ -196,5 +197,63 @@ redisTest(
     t.like(retry, { MsgType: 'text', Content: 'done after a second' });
     t.like(await readReply(await b.push(push)), { Content: 'done after a second' }, 'the next retry gets the same reply');
     t.is(await store.get('slow-chains-finished'), 1, 'the chain ran to its end once');
+  },
+);
+
+redisTest(
+  test,
+  "the purge is final: an unsubscribe on one instance, racing a chain on the other that updates the user's record and links a login, leaves nothing; a new follow writes again at once",
+  async (t) => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let raced!: Promise<void>;
+    let finished!: () => void;
+    raced = new Promise<void>((resolve) => (finished = resolve));
+    let users: BotServices['users'] | undefined;
+    let store: BotServices['store'] | undefined;
+    // On A: a text push's chain reads the record, waits while B purges the user, then writes.
+    const racer: Plugin = {
+      name: 'racer',
+      init(services) {
+        users ??= services.users;
+        store ??= services.store;
+      },
+      async middleware(ctx, next) {
+        if (ctx.event.type !== 'text') return next();
+        await ctx.user.get();
+        await gate;
+        await ctx.user.update({ phone: '13800000000' });
+        await store!.set('racer:login-result', { openid: ctx.event.from }, 60_000);
+        await users!.link(ctx.event.from, 'racer:login-result');
+        ctx.reply('written');
+        finished();
+      },
+    };
+    const { redis, a, b } = await twoInstances(t, { ...testConfig(), plugins: [racer] });
+    const from = openid();
+    t.like(await readReply(await a.push(eventFields(from, 'subscribe', { EventKey: 'qrscene_poster', Ticket: 'T' }))), {
+      Content: 'poster welcome',
+    });
+    const text = a.push({
+      ToUserName: ACCOUNT,
+      FromUserName: from,
+      CreateTime: 1700000200,
+      MsgType: 'text',
+      Content: 'hi',
+      MsgId: '99101',
+    });
+    t.is((await b.push(eventFields(from, 'unsubscribe'))).status, 200);
+    release();
+    await raced;
+    t.like(await readReply(await text), { Content: 'written' });
+    const dump = await dumpRedis(redis.url);
+    t.false(dump.includes(from), 'no OpenID in Redis');
+    t.false(dump.includes('13800000000'), 'the late write did not land');
+    t.false(dump.includes('racer:login-result'), 'nor the linked key');
+    t.is(await a.store.get(users!.keyOf(from)), undefined, 'no record');
+
+    // Following again, at once: the new follow's record is written.
+    await b.push(eventFields(from, 'subscribe', { EventKey: 'qrscene_poster', Ticket: 'T' }));
+    t.like(await users!.get(from), { campaign: 'poster' });
   },
 );

@@ -74,6 +74,19 @@ for (const [kind, open, runner] of kinds) {
     await store.close();
   });
 
+  define('setUnless writes only while its guard is absent or expired, and what it writes reads back', async (t) => {
+    const store = await open(t);
+    t.true(await store.setUnless('record', { a: 1 }, 'guard'));
+    t.deepEqual(await store.get('record'), { a: 1 });
+    await store.set('guard', true, 300);
+    t.false(await store.setUnless('record', { a: 2 }, 'guard'), 'refused while the guard stands');
+    t.deepEqual(await store.get('record'), { a: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    t.true(await store.setUnless('record', { a: 3 }, 'guard', 60_000), 'written once the guard expired');
+    t.deepEqual(await store.get('record'), { a: 3 });
+    await store.close();
+  });
+
   define('records expire after their ttl', async (t) => {
     const store = await open(t);
     await store.set('short', 1, 400);

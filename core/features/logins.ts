@@ -91,7 +91,7 @@ export class Logins {
       return '此登录二维码已被使用，请刷新网页重新扫码。';
     }
     await this.#store.set(key, result, keep);
-    await this.#users.link(ctx.event.from, key);
+    await this.#users.link(ctx.event.from, key, { revive: ctx.event.type === 'subscribe' });
     return this.#reply(ctx, hit);
   }
 

@@ -112,7 +112,7 @@ export class WebAuth {
     };
     await store.set(key, record, TICKET_MS);
     // Personal data: the purge on unsubscribe finds it through the user's record.
-    await this.#options.users.link(grant.openid, key);
+    await this.#options.users.link(grant.openid, key, { revive: true }); // the user opened the page: theirs afresh
     back.searchParams.set('wx_ticket', ticket);
     return back.href;
   }
@@ -139,7 +139,7 @@ export class WebAuth {
   async openSession(user: WechatUser): Promise<string> {
     const id = token();
     await this.#options.store.set(`oauth:session:${id}`, user, SESSION_MS);
-    await this.#options.users.link(user.openid, `oauth:session:${id}`);
+    await this.#options.users.link(user.openid, `oauth:session:${id}`, { revive: true });
     return id;
   }
 

@@ -19,13 +19,25 @@ export interface UserRecord {
  */
 export interface UserRecords {
   get(openid: string): Promise<UserRecord | undefined>;
-  /** Merges fields into the record, creating it if needed; returns the new record. */
-  update(openid: string, patch: Partial<UserRecord>): Promise<UserRecord>;
+  /**
+   * Merges fields into the record, creating it if needed; returns the new record. Shortly after
+   * the user's unsubscribe nothing is written, so a write racing the purge cannot undo it.
+   */
+  update(openid: string, patch: Partial<UserRecord>, options?: WriteOptions): Promise<UserRecord>;
   /** Deletes everything held about the user. */
   delete(openid: string): Promise<void>;
 }
 
-/** The current user's record, bound to the push's OpenID. */
+/** Options of a write to a user's record. */
+export interface WriteOptions {
+  /**
+   * The user's own new interaction (a new follow, a web page they opened): written even just
+   * after an unsubscribe, whose purge it follows rather than races.
+   */
+  revive?: boolean;
+}
+
+/** The current user's record, bound to the push's OpenID. A new follow's writes revive it. */
 export interface UserHandle {
   get(): Promise<UserRecord | undefined>;
   update(patch: Partial<UserRecord>): Promise<UserRecord>;
@@ -70,7 +82,7 @@ class PushContext<E extends WechatEvent> implements Context<E> {
     private readonly parentLog: Logger,
     users: UserRecords,
   ) {
-    this.user = new BoundUser(users, event.from);
+    this.user = new BoundUser(users, event.from, event.type === 'subscribe');
     this.reply = this.reply.bind(this);
   }
 
@@ -90,11 +102,15 @@ class PushContext<E extends WechatEvent> implements Context<E> {
   }
 }
 
+const REVIVE: WriteOptions = { revive: true };
+const NO_OPTIONS: WriteOptions = {};
+
 // The user handle of a push: the record of the push's OpenID.
 class BoundUser implements UserHandle {
   constructor(
     private readonly users: UserRecords,
     private readonly openid: string,
+    private readonly newFollow: boolean,
   ) {
     this.get = this.get.bind(this);
     this.update = this.update.bind(this);
@@ -105,6 +121,6 @@ class BoundUser implements UserHandle {
   }
 
   update(patch: Partial<UserRecord>): Promise<UserRecord> {
-    return this.users.update(this.openid, patch);
+    return this.users.update(this.openid, patch, this.newFollow ? REVIVE : NO_OPTIONS);
   }
 }

@@ -56,6 +56,7 @@ function guarded(store: Store, timeoutMs: number | undefined, onError: (op: stri
     delete: (key) => bound('delete', key, () => store.delete(key)),
     forget: (keys) => bound('forget', keys[0] ?? '', () => store.forget(keys)),
     claim: (key, value, ttlMs) => bound('claim', key, () => store.claim(key, value, ttlMs)),
+    setUnless: (key, value, guard, ttlMs) => bound('setUnless', key, () => store.setUnless(key, value, guard, ttlMs)),
     increment: (key, by, ttlMs) => bound('increment', key, () => store.increment(key, by, ttlMs)),
     incrementAll: (counters) => bound('incrementAll', counters[0]?.key ?? '', () => store.incrementAll(counters)),
     close: () => store.close(),

@@ -28,6 +28,12 @@ export interface Store {
    */
   claim(key: string, value: unknown, ttlMs: number): Promise<boolean>;
   /**
+   * Sets the key unless `guard` exists (and has not expired), atomically across every process
+   * sharing the store; true when it was set. A purge leaves a guard (a tombstone), so a write
+   * racing it cannot bring the record back.
+   */
+  setUnless(key: string, value: unknown, guard: string, ttlMs?: number): Promise<boolean>;
+  /**
    * Adds `by` to a counter atomically and returns the new value; `get` reads it. A counter created
    * with ttlMs disappears that long after its creation (a rate-limit window).
    */

@@ -65,6 +65,11 @@ export function memoryStore(_options: { namespace: string; log: Logger }): Store
       write(key, value, ttlMs);
       return true;
     },
+    setUnless: async (key, value, guard, ttlMs) => {
+      if (cache.has(guard)) return false; // has() is false for an expired record
+      write(key, value, ttlMs);
+      return true;
+    },
     increment: async (key, by = 1, ttlMs) => increment(key, by, ttlMs),
     incrementAll: async (counters) => counters.forEach(({ key, by = 1, ttlMs }) => increment(key, by, ttlMs)),
     close: async () => void cache.clear(),

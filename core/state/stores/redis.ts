@@ -32,6 +32,13 @@ for i, key in ipairs(KEYS) do
 end
 return values`;
 
+// Sets KEYS[1] to ARGV[1] (for ARGV[2] ms; 0: for ever) unless KEYS[2] exists; 1 when set.
+const SET_UNLESS = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
+local ttl = tonumber(ARGV[2])
+if ttl > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[1]) end
+return 1`;
+
 /**
  * Redis through Keyv's Redis adapter, for several instances sharing one truth: SET NX claims and
  * atomic increments. Commands fail at once while Redis is down (no offline queue) so pushes are
@@ -83,6 +90,12 @@ export async function redisStore(url: string, options: { namespace: string; log:
     claim: async (key, value, ttlMs) => {
       const result = await client.set(full(key), JSON.stringify({ value, expires: Date.now() + ttlMs }), { NX: true, PX: ttlMs });
       return result === 'OK';
+    },
+    setUnless: async (key, value, guard, ttlMs) => {
+      const ttl = Math.max(0, Math.trunc(ttlMs ?? 0));
+      // Keyv's record shape, as set() writes it, so get() reads it back.
+      const record = JSON.stringify(ttl ? { value, expires: Date.now() + ttl } : { value });
+      return (await client.eval(SET_UNLESS, { keys: [full(key), full(guard)], arguments: [record, String(ttl)] })) === 1;
     },
     increment: async (key, by = 1, ttlMs) => (await increment([{ key, by, ttlMs }]))[0]!,
     incrementAll: async (counters) => void (counters.length > 0 && (await increment(counters))),

@@ -115,6 +115,16 @@ export async function sqliteStore(url: string, options: { namespace: string; log
         const now = Date.now();
         return claim.all(full(key), JSON.stringify({ value, expires: now + ttlMs }), now).length === 1;
       }),
+    // The guard is read inside the write transaction, so no other process can write it in between.
+    setUnless: (key, value, guard, ttlMs) =>
+      commit.write(() => {
+        const now = Date.now();
+        const row = select.get(full(guard));
+        const expires = row && (JSON.parse(row.value) as { expires?: number }).expires;
+        if (row && !(expires !== undefined && expires < now)) return false;
+        upsert.run(full(key), JSON.stringify(ttlMs ? { value, expires: now + ttlMs } : { value }));
+        return true;
+      }),
     increment: async (key, by = 1, ttlMs) => (await increment([{ key, by, ttlMs }]))[0]!,
     incrementAll: async (counters) => void (counters.length > 0 && (await increment(counters))),
     close: async () => {
