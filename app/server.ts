@@ -4,7 +4,7 @@ import type { WechatApi } from '../core/api/client.ts';
 import { Bot } from '../core/kernel/bot.ts';
 import type { BotContext, BotServices, Plugin, ResolvedConfig } from '../core/config/bot-config.ts';
 import { WechatCrypto } from '../core/protocol/crypto.ts';
-import { lateReplySender } from '../core/features/late-reply.ts';
+import { LateReplies } from '../core/features/late-reply.ts';
 import type { Logger } from '../core/kernel/log.ts';
 import { replayGuard } from '../core/koa/replay.ts';
 import { QrRenderer } from '../core/api/qr-image.ts';
@@ -45,7 +45,7 @@ export interface AppOptions {
   sync?: SyncOptions;
   /** Where the pushes are counted, for /metrics; one is made when not given. */
   metrics?: PrometheusMetrics;
-  /** Replaces the default late-reply hook (a customer-service message through `api`). */
+  /** Replaces the default late-reply hook: the outbox, sending customer-service messages through `api`. */
   onLateReply?(ctx: BotContext, reply: NormalReply): void | Promise<void>;
 }
 
@@ -65,7 +65,9 @@ export async function createApp(options: AppOptions) {
   const sync = api ? syncPlugin(options.sync) : undefined;
   const prometheus = options.metrics ?? prometheusMetrics();
   const services = createServices({ config, store, log, api });
-  const { scenes, logins, invites, webAuth } = services;
+  const { scenes, logins, invites, webAuth, users } = services;
+  // The outbox of late replies, unless the caller brings its own hook.
+  const outbox = api && !options.onLateReply ? new LateReplies({ api, store, users, log, metrics: prometheus.metrics }) : undefined;
   const consoleOn = Boolean(options.emulator || settings.consoleToken);
   const events = new EventLog();
   const renderer = new QrRenderer();
@@ -75,8 +77,10 @@ export async function createApp(options: AppOptions) {
       ...(consoleOn ? [events.plugin() as Plugin] : []),
       ...defaultPlugins(config.plugins, options.plugins),
       ...(sync ? [sync] : []),
-      // Not a step of the chain: it stops the QR renderer's worker when the bot closes.
+      // Not steps of the chain: the QR renderer's worker stops when the bot closes, and the outbox
+      // sends what an earlier instance left once the bot starts.
       { name: 'qr-renderer', close: () => renderer.close() },
+      ...(outbox ? [{ name: 'late-replies', init: () => outbox.start(), close: () => outbox.close() }] : []),
     ],
     // Three assignments rather than Object.assign of a fresh object: this runs for every push.
     decorate: (ctx) => {
@@ -119,7 +123,7 @@ export async function createApp(options: AppOptions) {
   );
   // The emulator's console needs no login: only pages of this machine may reach it.
   if (settings.emulator) app.use(hostCheck(settings.host));
-  const onLateReply = options.onLateReply ?? (api ? lateReplySender(api) : undefined);
+  const onLateReply = options.onLateReply ?? outbox?.send;
   const transport = wechatRouter(bot, {
     token: settings.token,
     log,

@@ -78,10 +78,11 @@ for (const [kind, open, runner] of kinds) {
     const store = await open(t);
     t.true(await store.setUnless('record', { a: 1 }, 'guard'));
     t.deepEqual(await store.get('record'), { a: 1 });
-    await store.set('guard', true, 300);
+    await store.set('guard', true);
     t.false(await store.setUnless('record', { a: 2 }, 'guard'), 'refused while the guard stands');
     t.deepEqual(await store.get('record'), { a: 1 });
-    await new Promise((resolve) => setTimeout(resolve, 400));
+    await store.set('guard', true, 50);
+    await new Promise((resolve) => setTimeout(resolve, 150));
     t.true(await store.setUnless('record', { a: 3 }, 'guard', 60_000), 'written once the guard expired');
     t.deepEqual(await store.get('record'), { a: 3 });
     await store.close();

@@ -14,8 +14,12 @@ export type PushOutcome =
   /** Refused with a 4xx (bad signature, stale timestamp, malformed body, …). */
   | 'refused';
 
-/** What became of a reply the chain produced after the deadline. */
-export type LateReplyOutcome = 'sent' | 'failed' | 'given_up' | 'dropped';
+/**
+ * What became of a reply the chain produced after the deadline: sent; an attempt failed and
+ * another will come (retry); given up (the 48 hours, WeChat's refusal, its lifetime); the hook
+ * threw (failed); no hook (dropped).
+ */
+export type LateReplyOutcome = 'sent' | 'retry' | 'given_up' | 'failed' | 'dropped';
 
 /**
  * The framework's counters. Each method is called on the path it counts and must be cheap and
