@@ -2,7 +2,7 @@ import type { Plugin, ResolvedConfig } from '../core/config/bot-config.ts';
 import type { Logger } from '../core/kernel/log.ts';
 import type { Menu } from '../core/protocol/menu.ts';
 import type { WechatApi } from '../core/api/client.ts';
-import { clearUncertain, createCampaignCode, creationState, readQrRecord } from '../core/api/qr-records.ts';
+import { clearUncertain, createCampaignCode, creationState, readQrRecord, type CreationState } from '../core/api/qr-records.ts';
 import type { Store } from '../core/state/store.ts';
 
 /** What one pass of the sync did (or, in a dry run, would do). */
@@ -77,11 +77,13 @@ export async function syncOnce(
       const record = await readQrRecord(store, campaign);
       const due = record?.expiresAt !== undefined && record.expiresAt - Date.now() < campaign.expireSeconds! * 1000 * renewAtShare;
       // Looked up only for a code that has to be made: a restart that keeps every code reads nothing more.
-      const state = record && !due ? 'none' : retryUncertain ? 'none' : await creationState(store, campaign);
+      const { state, since } = record && !due ? NO_CREATION : retryUncertain ? NO_CREATION : await creationState(store, campaign);
       if (record && !due) {
         report.campaigns.push({ name, action: 'kept', ...(record.expiresAt ? { expiresAt: record.expiresAt } : {}) });
       } else if (state === 'underway') {
-        throw new Error(`another instance is creating the permanent code of scene ${campaign.scene}: looking again shortly`);
+        throw new Error(
+          `another instance holds the claim to create the permanent code of scene ${campaign.scene} (since ${new Date(since!).toISOString()}): looking again shortly`,
+        );
       } else if (state === 'interrupted') {
         report.campaigns.push({ name, action: 'uncertain' });
         const warning = `campaign ${name}: a permanent code for scene ${campaign.scene} was being created when its answer was lost (a crash or a time-out); WeChat may have made it. Not creating it again by itself, since each one uses up the account's 100,000 for ever: check, then run npm run sync -- --retry-uncertain`;
@@ -108,6 +110,8 @@ export async function syncOnce(
   return report;
 }
 
+const NO_CREATION: CreationState = { state: 'none' };
+
 /**
  * The sync as a plugin: runs in the background at start-up so the callback route answers from the
  * first second, retries with backoff while WeChat fails, and wakes up to renew temporary codes.
@@ -130,10 +134,15 @@ export function syncPlugin(options: SyncOptions = {}): Plugin & { readonly first
 
   const pass = async (target: SyncTarget, store: Store, log: Logger, failures: number): Promise<void> => {
     const report = await syncOnce(target, store, log, { renewAtShare: options.renewAtShare ?? 0.1 });
+    if (failures > 0 && report.errors.length === 0)
+      log.info({ attempts: failures + 1 }, 'sync: the earlier attempt failed; this one succeeded');
     resolveFirst(report);
     if (report.errors.length > 0) {
       const delay = retryMs[Math.min(failures, retryMs.length - 1)]!;
-      log.warn({ errors: report.errors.length, retryInMs: delay }, 'sync: incomplete, will retry');
+      log.warn(
+        { errors: report.errors.length, retryInMs: delay },
+        `sync: incomplete (${report.errors[0]}${report.errors.length > 1 ? `, and ${report.errors.length - 1} more` : ''}): the earlier attempt failed, retrying in ${Math.round(delay / 1000)} s`,
+      );
       return schedule(delay, () => void pass(target, store, log, failures + 1));
     }
     log.info({ menu: report.menu, campaigns: report.campaigns.map((c) => `${c.name}:${c.action}`) }, 'sync: account matches bot config');

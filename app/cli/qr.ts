@@ -38,7 +38,7 @@ export async function qrCommand(argv: string[]): Promise<number> {
       if (!campaign) throw new Error(`no campaign ${name} in the config; there are: ${[...runtime.config.campaigns.keys()].join(', ')}`);
       let record = await readQrRecord(runtime.store, campaign);
       if (!record) {
-        if ((await creationState(runtime.store, campaign)) !== 'none') {
+        if ((await creationState(runtime.store, campaign)).state !== 'none') {
           throw new Error(`${name}: creating its permanent code was interrupted; check, then run npm run sync -- --retry-uncertain`);
         }
         record = await createCampaignCode(runtime.api, runtime.store, campaign);

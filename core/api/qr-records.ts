@@ -61,7 +61,10 @@ export class CreationInProgress extends Error {
 export async function createCampaignCode(api: WechatApi, store: Store, code: CampaignCode): Promise<QrRecord> {
   // Claimed, not set: of several instances syncing at once, one creates the code.
   if (code.permanent && !(await store.claim(intentKey(code), { at: Date.now() }, INTENT_MS))) {
-    throw new CreationInProgress(`a permanent code for scene ${code.scene} is being created elsewhere (or its creation was interrupted)`);
+    const { since } = await creationState(store, code);
+    throw new CreationInProgress(
+      `another instance holds the claim to create the permanent code of scene ${code.scene}${since ? ` (since ${new Date(since).toISOString()})` : ''}`,
+    );
   }
   let created: QrCode;
   try {
@@ -82,14 +85,21 @@ export async function createCampaignCode(api: WechatApi, store: Store, code: Cam
 const UNDERWAY_MS = 60_000;
 
 /**
- * Where the creation of a permanent code stands: 'none'; 'underway' (another instance is creating
- * it); 'interrupted' (its answer was lost, and WeChat may have made it: a person must check).
+ * Where the creation of a permanent code stands: 'none'; 'underway' (an instance holds the claim
+ * to create it); 'interrupted' (its answer was lost, and WeChat may have made it: a person must
+ * check). `since`: when the claim was taken.
  */
-export async function creationState(store: Store, code: CampaignCode): Promise<'none' | 'underway' | 'interrupted'> {
-  if (!code.permanent) return 'none';
+export async function creationState(store: Store, code: CampaignCode): Promise<CreationState> {
+  if (!code.permanent) return { state: 'none' };
   const intent = await store.get<{ at: number }>(intentKey(code));
-  if (!intent) return 'none';
-  return Date.now() - intent.at < UNDERWAY_MS ? 'underway' : 'interrupted';
+  if (!intent) return { state: 'none' };
+  return { state: Date.now() - intent.at < UNDERWAY_MS ? 'underway' : 'interrupted', since: intent.at };
+}
+
+/** What {@link creationState} says. */
+export interface CreationState {
+  state: 'none' | 'underway' | 'interrupted';
+  since?: number;
 }
 
 /** Forgets an interrupted creation, so the next sync creates the code (after a person checked). */
