@@ -6,6 +6,8 @@
  * const { app } = await createApp({ settings, config: runtime.config, store: runtime.store, log, api: runtime.api })
  */
 export { createApp, type AppOptions } from './server.ts';
+export { createHttpServer, HTTP_LIMITS, type HttpLimits } from './http-server.ts';
+export { prometheusMetrics, type PrometheusMetrics, type MetricsText } from './metrics.ts';
 export { createServices, type ServicesOptions } from './services.ts';
 export { oauthRoutes, requireWechatUser, type OauthRoutesOptions } from './oauth-routes.ts';
 export { startRuntime, EMULATOR_SECRET, type Runtime } from './runtime.ts';

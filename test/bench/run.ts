@@ -2,13 +2,13 @@
 // this process; warm-up, then 10 s at 50 connections, targets interleaved over 5 rounds; medians and
 // min–max. Every target's reply is checked once before it is timed. Writes BENCHMARKS.md.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { createServer } from 'node:net';
 import autocannon from 'autocannon';
 import { WechatCrypto } from '../../core/protocol/crypto.ts';
 import { sign } from '../../core/protocol/signature.ts';
 import { parseXml } from '../../core/protocol/xml.ts';
+import { badDaySection, cpuTimeOf, freePort, root, startTarget, stop } from './harness.ts';
 import { AES_KEY, APPID, pushXml, TOKEN, WELCOME } from './job.ts';
 
 const quick = process.argv.includes('--quick');
@@ -17,7 +17,6 @@ const WARMUP = quick ? 1 : 3;
 // Five rounds: on a shared 2-core machine one round can be 15 % off, and a median of three was seen to swing a verdict.
 const ROUNDS = quick ? 1 : 5;
 const CONNECTIONS = 50;
-const root = new URL('../../', import.meta.url).pathname;
 
 interface Target {
   name: string;
@@ -46,17 +45,6 @@ interface Sample {
   /** The target process's CPU time (user and kernel, all its threads) per request, in µs. */
   cpu: number | undefined;
 }
-
-// CPU time a process has used so far, in µs, from /proc (Linux; elsewhere the column shows –).
-function cpuTimeOf(pid: number | undefined): number | undefined {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / CLOCK_TICKS;
-  } catch {
-    return undefined;
-  }
-}
-const CLOCK_TICKS = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
 
 // Distinct pushes: a running counter per target, so dedupe does its real work. Each request is
 // signed as WeChat signs it, with the current second and a nonce of its own, so the replay guard
@@ -100,15 +88,6 @@ function resetPool(): void {
   poolIndex = 0;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 let redis: ChildProcess | undefined;
 let redisUrl = '';
 async function startRedis(): Promise<void> {
@@ -119,30 +98,10 @@ async function startRedis(): Promise<void> {
 }
 
 async function start(target: Target): Promise<{ url: string; child: ChildProcess }> {
-  const env: Record<string, string> = { ...process.env, ...target.env } as Record<string, string>;
+  const env: Record<string, string> = { ...target.env };
   if (env.BENCH_STORE === 'sqlite') env.BENCH_STORE = `sqlite:///tmp/bench-${process.pid}-${Date.now()}.sqlite`;
   if (env.BENCH_STORE === 'redis') env.BENCH_STORE = redisUrl;
-  const child = spawn(process.execPath, ['--import', 'tsx', `test/bench/targets/${target.file}`], {
-    cwd: root,
-    env,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk) => {
-      out += chunk;
-      const match = /READY (\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`${target.name} exited with ${code}`)));
-  });
-  return { url: `http://127.0.0.1:${port}`, child };
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
-  await exited;
+  return startTarget(target.file, env);
 }
 
 // Checked once before timing: the reply must be the campaign's welcome.
@@ -386,7 +345,10 @@ ${ANALYSIS}
 
 ${scaling.stdout.trim()}
 `;
-  writeFileSync(`${root}BENCHMARKS.md`, markdown);
+  // The figures of `npm run bench:bad-day`, made by another run, stay.
+  const file = `${root}BENCHMARKS.md`;
+  const badDay = existsSync(file) ? badDaySection(readFileSync(file, 'utf8')) : '';
+  writeFileSync(file, badDay ? `${markdown.trimEnd()}\n\n${badDay}\n` : markdown);
   console.log(markdown);
 }
 

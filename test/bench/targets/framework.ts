@@ -6,7 +6,7 @@ import { AES_KEY, APPID, ready, SCENE, TOKEN, WELCOME } from '../job.ts';
 // The types come from the source, the code from dist: this file runs under tsx, which leaves the
 // compiled JavaScript as it is.
 const fromDist = async <T>(path: string) => (await import(new URL(`../../../dist/${path}`, import.meta.url).href)) as T;
-const { createApp } = await fromDist<typeof import('../../../app/index.ts')>('app/index.js');
+const { createApp, createHttpServer } = await fromDist<typeof import('../../../app/index.ts')>('app/index.js');
 const { createLogger, defineConfig, openStore, resolveConfig } = await fromDist<typeof import('../../../core/index.ts')>('core/index.js');
 
 const log = createLogger({ level: 'warn', format: 'json' });
@@ -18,4 +18,5 @@ const config = resolveConfig(
 const maxSkewS = Number(process.env.BENCH_SKEW ?? 300);
 const settings = { token: TOKEN, appId: APPID, aesKeys: process.env.BENCH_AES ? [AES_KEY] : [], deadlineMs: 4500, maxSkewS };
 const { app } = await createApp({ settings, config, store, log });
-const server = app.listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
+// The HTTP server `wechat-mp-bot start` makes, with its limits (timeouts, connection caps).
+const server = createHttpServer(app).listen(0, '127.0.0.1', () => ready((server.address() as AddressInfo).port));
