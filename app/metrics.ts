@@ -4,7 +4,7 @@
 import cluster from 'node:cluster';
 import { randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
-import { AggregatorRegistry, collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { AggregatorRegistry, collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { Metrics, PushOutcome } from '../core/kernel/metrics.ts';
 
 /** What {@link prometheusMetrics} returns. */
@@ -44,28 +44,18 @@ export function prometheusMetrics(): PrometheusMetrics {
     new AggregatorRegistry();
   }
   const registers = [registry];
-  const pushes = new Counter({
-    name: 'wechat_pushes_total',
-    help: 'Pushes on the callback, by event type and how they were answered (replied, success, replayed, deadline, refused).',
-    labelNames: ['type', 'outcome'],
-    registers,
-  });
-  const duration = new Histogram({
-    name: 'wechat_push_duration_seconds',
-    help: 'From the request to the answer of a push.',
-    buckets: DURATION_BUCKETS,
-    registers,
-  });
-  const replays = new Counter({
-    name: 'wechat_dedupe_replays_total',
-    help: 'Retries of a push already run, answered without running the chain again.',
-    registers,
-  });
-  const deadlines = new Counter({
-    name: 'wechat_deadline_answers_total',
-    help: 'Pushes answered at the deadline while their chain was still running.',
-    registers,
-  });
+  // What every push moves, counted in plain numbers (see PushCounts).
+  const pushes = new PushCounts();
+  const duration = new PushDurations();
+  const replays = new PlainCounter(
+    'wechat_dedupe_replays_total',
+    'Retries of a push already run, answered without running the chain again.',
+  );
+  const deadlines = new PlainCounter(
+    'wechat_deadline_answers_total',
+    'Pushes answered at the deadline while their chain was still running.',
+  );
+  for (const metric of [pushes, duration, replays, deadlines]) registry.registerMetric(metric as never);
   const late = new Counter({
     name: 'wechat_late_replies_total',
     help: 'Replies set after the deadline, by what became of them (sent, retry, given_up, failed, dropped).',
@@ -85,22 +75,12 @@ export function prometheusMetrics(): PrometheusMetrics {
     labelNames: ['op'],
     registers,
   });
-  // The labelled child of each (type, outcome), made once: prom-client would otherwise hash the
-  // labels on every push.
-  const children = new Map<PushOutcome, Map<string, Counter.Internal>>();
-  const pushCounter = (type: string, outcome: PushOutcome) => {
-    let byType = children.get(outcome);
-    if (!byType) children.set(outcome, (byType = new Map()));
-    let child = byType.get(type);
-    if (!child) byType.set(type, (child = pushes.labels(type, outcome)));
-    return child;
-  };
   const metrics: Metrics = {
     push(type, outcome, seconds) {
-      pushCounter(type, outcome).inc();
+      pushes.add(type, outcome);
       duration.observe(seconds);
-      if (outcome === 'replayed') replays.inc();
-      else if (outcome === 'deadline') deadlines.inc();
+      if (outcome === 'replayed') replays.value++;
+      else if (outcome === 'deadline') deadlines.value++;
     },
     lateReply: (outcome) => late.labels(outcome).inc(),
     apiCall: (api, errcode) => calls.labels(api, String(errcode)).inc(),
@@ -169,4 +149,85 @@ export function serveMetrics(port: number, text: () => Promise<MetricsText>): Pr
     server.once('error', reject);
     server.listen(port, '127.0.0.1', () => resolve(server));
   });
+}
+
+// prom-client's Counter and Histogram hash their labels and make closures on every call: that was
+// a tenth of a push on the memory store, end to end (BENCHMARKS.md). What every push moves is
+// counted here in plain numbers, and given to prom-client only when it is scraped, in the shape
+// its own metrics give (as its AggregatorRegistry does with the metrics it sums): name, help,
+// type, aggregator and get().
+interface Sample {
+  value: number;
+  labels: Record<string, string | number>;
+  metricName?: string;
+}
+
+class PushCounts {
+  readonly name = 'wechat_pushes_total';
+  readonly help = 'Pushes on the callback, by event type and how they were answered (replied, success, replayed, deadline, refused).';
+  readonly type = 'counter';
+  readonly aggregator = 'sum';
+  readonly #counts = new Map<PushOutcome, Map<string, number>>();
+
+  add(type: string, outcome: PushOutcome): void {
+    let byType = this.#counts.get(outcome);
+    if (!byType) this.#counts.set(outcome, (byType = new Map()));
+    byType.set(type, (byType.get(type) ?? 0) + 1);
+  }
+
+  async get() {
+    const values: Sample[] = [];
+    for (const [outcome, byType] of this.#counts) for (const [type, value] of byType) values.push({ value, labels: { type, outcome } });
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+}
+
+class PlainCounter {
+  readonly type = 'counter';
+  readonly aggregator = 'sum';
+  value = 0;
+
+  constructor(
+    readonly name: string,
+    readonly help: string,
+  ) {}
+
+  async get() {
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: [{ value: this.value, labels: {} }] };
+  }
+}
+
+class PushDurations {
+  readonly name = 'wechat_push_duration_seconds';
+  readonly help = 'From the request to the answer of a push.';
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  // The count of each bucket alone (not cumulative); the last is above every bound.
+  readonly #counts = new Float64Array(DURATION_BUCKETS.length + 1);
+  #sum = 0;
+  #count = 0;
+
+  observe(seconds: number): void {
+    let i = 0;
+    while (i < DURATION_BUCKETS.length && seconds > DURATION_BUCKETS[i]!) i++;
+    this.#counts[i]!++;
+    this.#sum += seconds;
+    this.#count++;
+  }
+
+  async get() {
+    const bucket = `${this.name}_bucket`;
+    let cumulative = 0;
+    const values: Sample[] = DURATION_BUCKETS.map((le, i) => ({
+      value: (cumulative += this.#counts[i]!),
+      labels: { le },
+      metricName: bucket,
+    }));
+    values.push(
+      { value: this.#count, labels: { le: '+Inf' }, metricName: bucket },
+      { value: this.#sum, labels: {}, metricName: `${this.name}_sum` },
+      { value: this.#count, labels: {}, metricName: `${this.name}_count` },
+    );
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
 }
