@@ -57,6 +57,12 @@ export async function withinOneMinute(marginMs = 5000): Promise<void> {
   if (left < marginMs) await new Promise((resolve) => setTimeout(resolve, left + 50));
 }
 
+/**
+ * How long WeChat waits for an answer before it gives up on it and retries: the one wall-clock
+ * bound the tests keep as it is, since it is the guarantee itself.
+ */
+export const WECHAT_WAITS_MS = 5000;
+
 /** A fresh OpenID-like id. */
 export function openid(): string {
   return `oTest${process.pid}x${++sequence}${Math.random().toString(36).slice(2, 10)}`;

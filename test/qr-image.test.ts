@@ -110,7 +110,8 @@ test.serial(
     const sixteen = cpu() - before;
     t.true(images.every((png) => png.equals(images[0]!)));
     t.true(sixteen < one * 2, `sixteen images took ${Math.round(sixteen / 1000)} ms of CPU, one ${Math.round(one / 1000)} ms`);
-    t.true(push < 500, `a push waited ${push} ms`);
+    // Far under the deadline: the renders, in their worker, do not hold the event loop.
+    t.true(push < 1500, `a push waited ${push} ms`);
   },
 );
 

@@ -116,7 +116,7 @@ test('a late reply reaches the user through message/custom/send', async (t) => {
   const server = await startServer(t, { api, config, deadlineMs: 100, lateHook: false });
   const user = openid();
   t.is(await readReply(await server.push(eventFields(user, 'CLICK', { EventKey: 'SLOW' }))), 'success');
-  for (let i = 0; i < 40 && emulator.customMessages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+  for (let i = 0; i < 400 && emulator.customMessages.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
   t.deepEqual(emulator.customMessages, [{ touser: user, msgtype: 'text', text: { content: 'worth the wait' } }]);
 });
 
