@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
-import { koaBody } from 'koa-body';
+import getRawBody from 'raw-body';
+import QRCode from 'qrcode';
 import type { Menu } from '../core/protocol/menu.ts';
 import { QR_LIMITS } from '../core/protocol/qr-codes.ts';
 import { escapeHtml, htmlPage as page } from './html.ts';
@@ -84,8 +85,14 @@ export class WechatEmulator {
   constructor(options: EmulatorOptions) {
     this.#options = { tokenTtlSeconds: 7200, permanentQuota: QR_LIMITS.permanentSceneId.max, ...options };
     this.app = new Koa();
-    this.app.use(koaBody({ json: true, urlencoded: false, text: false, multipart: false, jsonLimit: '1mb' }));
     this.app.use(this.#routes().routes());
+    // Any other API path: WeChat answers 200 with an errcode, never a bare 404 (which some clients
+    // would take for success).
+    this.app.use((koa, next) => {
+      if (!/^\/(cgi-bin|sns)\//.test(koa.path)) return next();
+      koa.body = error(40066, 'invalid url');
+      return undefined;
+    });
   }
 
   /** Makes the next calls of an API fail (api: 'menu/create', 'stable_token', …). */
@@ -128,6 +135,10 @@ export class WechatEmulator {
   #routes(): Router {
     const router = new Router();
     const endpoint = (method: 'get' | 'post', path: string, api: string, handle: (input: Json, query: Json) => Json, auth = true) => {
+      // The other method is answered as WeChat answers it: 200 with 43001 or 43002.
+      router[method === 'get' ? 'post' : 'get'](path, (koa) => {
+        koa.body = method === 'post' ? error(43002, 'require POST method') : error(43001, 'require GET method');
+      });
       router[method](path, async (koa) => {
         const fault = this.#takeFault(api);
         if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
@@ -141,7 +152,10 @@ export class WechatEmulator {
         let answer: Json;
         if (fault?.errcode !== undefined) answer = error(fault.errcode, 'injected fault');
         else if (auth && this.#tokenError(query.access_token)) answer = this.#tokenError(query.access_token)!;
-        else answer = handle((koa.request as { body?: Json }).body ?? {}, query);
+        else {
+          const read = method === 'post' ? await jsonBody(koa.req) : { body: {} };
+          answer = 'refusal' in read ? read.refusal : handle(read.body, query);
+        }
         this.calls.push({ api, errcode: Number(answer.errcode ?? 0) });
         koa.body = answer;
       });
@@ -158,6 +172,20 @@ export class WechatEmulator {
     endpoint('get', '/cgi-bin/ticket/getticket', 'ticket/getticket', (_, q) => this.#jsapiTicket(q));
     endpoint('get', '/sns/oauth2/access_token', 'sns/oauth2/access_token', (_, q) => this.#oauthToken(q), false);
     endpoint('get', '/sns/userinfo', 'sns/userinfo', (_, q) => this.#snsUserInfo(q), false);
+    // mp.weixin.qq.com's showqrcode, played here: the image of a code the emulator made.
+    router.get('/cgi-bin/showqrcode', async (koa) => {
+      // A ticket is base64, to be URL-encoded; some clients do not encode it (co-wechat-api's
+      // showQRCodeURL), and its + then arrives as a space.
+      const ticket = String(koa.query.ticket ?? '');
+      const code = this.qrcodes.get(ticket) ?? this.qrcodes.get(ticket.replaceAll(' ', '+'));
+      if (!code) {
+        koa.status = 404;
+        koa.type = 'text/plain';
+        return void (koa.body = 'no such ticket');
+      }
+      koa.type = 'image/png';
+      koa.body = await QRCode.toBuffer(code.url, { width: 430, margin: 2 });
+    });
     // open.weixin.qq.com's authorize page, played on this machine: which simulated user opens the
     // page, and, for snsapi_userinfo, their consent as WeChat asks for it.
     router.get('/connect/oauth2/authorize', (koa) => {
@@ -296,7 +324,7 @@ export class WechatEmulator {
     if (body.force_refresh === true) {
       if (Date.now() - this.#lastForce < 30_000) return error(45011, 'api minute-quota reach limit: force_refresh at most every 30 s');
       this.#lastForce = Date.now();
-      if (current) this.#tokens.set(current, Math.min(this.#tokens.get(current) ?? 0, Date.now() + OVERLAP_MS));
+      if (current) this.#tokens.delete(current); // WeChat invalidates the previous token at once
     } else if (current && this.#remaining(current) * 1000 > OVERLAP_MS) {
       return { access_token: current, expires_in: this.#remaining(current) };
     }
@@ -336,7 +364,7 @@ export class WechatEmulator {
         return error(40097, 'invalid args: expire_seconds');
       }
     } else if (this.permanentCount >= this.#options.permanentQuota) {
-      return error(45009, 'reach max api daily quota limit: permanent qrcode quota used up');
+      return error(45029, 'qrcode count out of limit');
     }
     const ticket = `gQ${randomBytes(30).toString('base64')}`; // base64: + / = must be URL-encoded by clients
     const url = `http://weixin.qq.com/q/${randomBytes(16).toString('base64url')}`;
@@ -391,6 +419,25 @@ export class WechatEmulator {
 }
 
 const ok = (): Json => ({ errcode: 0, errmsg: 'ok' });
+
+// A POST body as WeChat reads it: JSON whatever the content type says; or, when it cannot be
+// read, WeChat's answer (44002 empty, 47001 not a JSON object).
+async function jsonBody(req: IncomingMessage): Promise<{ body: Json } | { refusal: Json }> {
+  const malformed = { refusal: error(47001, 'data format error') };
+  let text: string;
+  try {
+    text = await getRawBody(req, { limit: '1mb', encoding: 'utf8' });
+  } catch {
+    return malformed;
+  }
+  if (text.trim() === '') return { refusal: error(44002, 'empty post data') };
+  try {
+    const body: unknown = JSON.parse(text);
+    return typeof body === 'object' && body !== null && !Array.isArray(body) ? { body: body as Json } : malformed;
+  } catch {
+    return malformed;
+  }
+}
 const error = (errcode: number, errmsg: string): Json => ({ errcode, errmsg });
 
 // WeChat's menu rules, written here from the platform's documentation rather than shared with the

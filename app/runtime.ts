@@ -51,12 +51,13 @@ export async function startRuntime(settings: Settings, log: Logger): Promise<Run
       "BOT_STORE=memory:// with a real account: the store forgets the permanent codes it created, so every restart creates them again and uses up the account's 100,000 for ever. Use sqlite:// or redis://.",
     );
   }
-  // In emulator mode the emulator plays open.weixin.qq.com's authorize page too.
+  // In emulator mode the emulator plays open.weixin.qq.com's authorize page and mp.weixin.qq.com's
+  // showqrcode too.
   const api = new WechatApi({
     appId: settings.appId,
     secret: settings.secret ?? EMULATOR_SECRET,
     base,
-    ...(settings.emulator ? { authorizeBase: base } : {}),
+    ...(settings.emulator ? { authorizeBase: base, qrImageBase: base } : {}),
     store,
     log,
     metrics: metrics.metrics,

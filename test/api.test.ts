@@ -167,3 +167,24 @@ test('customer-service messages: every reply type maps to one, and they are reco
   t.like(emulator.customMessages[5], { touser: 'oUser', news: { articles: [{ title: 'N', url: 'http://n', picurl: 'http://p' }] } });
   t.is(customMessageOf({ type: 'transfer_customer_service' }), undefined);
 });
+
+test('api.get and api.post reach an endpoint with no wrapper, with the token, the refresh, the busy retry and errcodes as ApiError', async (t) => {
+  const { api, emulator } = await startEmulator(t);
+  const ticket = await api.get('ticket/getticket', { type: 'jsapi' });
+  t.is(typeof ticket.ticket, 'string');
+  t.deepEqual(await api.get('/cgi-bin/menu/get').catch((e: ApiError) => e.errcode), 46003, 'the /cgi-bin/ prefix may be given');
+
+  emulator.invalidateTokens(); // 40001 next: refreshed once, then answered
+  emulator.fail('message/custom/send', { errcode: -1, times: 1 }); // busy once: retried
+  await api.post('message/custom/send', { touser: 'o-someone', msgtype: 'text', text: { content: 'hi' } });
+  t.is(emulator.customMessages.length, 1);
+
+  const refused = await t.throwsAsync(api.post('message/custom/send', { touser: 'o-someone', msgtype: 'text', text: { content: '' } }), {
+    instanceOf: ApiError,
+  });
+  t.is(refused.errcode, 44004);
+  t.is(refused.api, 'message/custom/send');
+
+  await t.throwsAsync(api.get('tags/get?x=1'), { instanceOf: ApiArgumentError, message: /query argument/ });
+  await t.throwsAsync(api.get('tags/get', { access_token: 'mine' }), { instanceOf: ApiArgumentError, message: /access_token/ });
+});

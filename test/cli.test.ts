@@ -176,3 +176,23 @@ test('simulate --help lists every action; a photo button prints both answers; a 
   t.regex((missing as { stderr: string }).stderr, /longitude .*location --latitude <latitude> --longitude <longitude>/);
   await bot.stop();
 });
+
+test('wechat-mp-bot emulator serves WeChat’s API on 127.0.0.1 for any client, prints its appid, secret and URL, and stops on SIGTERM', async (t) => {
+  const app = runApp(t, { ...process.env }, { command: 'emulator' });
+  const [, url] = await app.until(/WeChat emulator: (http:\/\/127\.0\.0\.1:\d+)/);
+  const appid = (await app.until(/appid +(\S+)/))[1]!;
+  const secret = (await app.until(/secret +(\S+)/))[1]!;
+  const token = (await (await fetch(`${url}/cgi-bin/token?grant_type=client_credential&appid=${appid}&secret=${secret}`)).json()) as {
+    access_token: string;
+  };
+  const menu = { button: [{ type: 'click', name: '今日', key: 'TODAY' }] };
+  // As curl sends it, without a JSON content type.
+  const created = await fetch(`${url}/cgi-bin/menu/create?access_token=${token.access_token}`, {
+    method: 'POST',
+    body: JSON.stringify(menu),
+  });
+  t.like(await created.json(), { errcode: 0 });
+  t.like(await (await fetch(`${url}/cgi-bin/menu/get?access_token=${token.access_token}`)).json(), { menu });
+  app.child.kill('SIGTERM');
+  t.is(await app.exited, 0);
+});

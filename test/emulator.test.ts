@@ -1,6 +1,26 @@
 // The emulator must behave like WeChat, or the tests built on it prove nothing.
 import test from 'ava';
+import jsQRModule from 'jsqr';
+import { PNG } from 'pngjs';
+// @ts-expect-error co-wechat-api ships no types
+import CoWechatApiModule from 'co-wechat-api';
 import { WechatEmulator } from '../app/emulator.ts';
+
+// jsqr is CommonJS with an ES-style default: under NodeNext its function is at .default.
+const jsQR = jsQRModule.default;
+// A client of WeChat's API from npm, as an author might use one: what the test calls of it.
+interface CoWechatApiClient {
+  prefix: string;
+  mpPrefix: string;
+  createMenu(menu: unknown): Promise<Record<string, unknown>>;
+  getMenu(): Promise<Record<string, unknown>>;
+  createTmpQRCode(scene: number, expire: number): Promise<{ ticket: string; expire_seconds: number }>;
+  createLimitQRCode(scene: number): Promise<{ ticket: string }>;
+  showQRCodeURL(ticket: string): string;
+  sendText(openid: string, text: string): Promise<Record<string, unknown>>;
+  getUser(openid: string): Promise<Record<string, unknown>>;
+}
+const CoWechatApi = CoWechatApiModule as new (appid: string, secret: string) => CoWechatApiClient;
 
 async function emulator(t: { teardown(fn: () => unknown): void }, options: { tokenTtlSeconds?: number; permanentQuota?: number } = {}) {
   const instance = new WechatEmulator({ appId: 'wxE', secret: 'sE', ...options });
@@ -64,6 +84,76 @@ test('QR codes: ranges checked, temporary codes get a lifetime (60 s unless sent
   t.like(await call(path, { action_name: 'QR_SCENE', action_info: { scene: { scene_id: 5 } } }), { expire_seconds: 60 });
   t.truthy((await permanent(1)).ticket);
   t.truthy((await permanent(2)).ticket);
-  t.like(await permanent(3), { errcode: 45009 });
+  t.like(await permanent(3), { errcode: 45029 }, 'qrcode count out of limit');
   t.is(instance.permanentCount, 2);
+});
+
+test('bodies and errors as WeChat has them: JSON read whatever the content type; 44002, 47001, 43001, 43002 and 40066 as 200 JSON', async (t) => {
+  const { instance, token } = await emulator(t);
+  const access = await token();
+  const served = await instance.listen();
+  t.teardown(served.close);
+  const send = async (path: string, init: RequestInit = {}) => {
+    const response = await fetch(`${served.url}${path}`, init);
+    t.is(response.status, 200, `${init.method ?? 'GET'} ${path}`);
+    t.regex(response.headers.get('content-type') ?? '', /json/);
+    return (await response.json()) as Record<string, unknown>;
+  };
+  const menu = JSON.stringify({ button: [{ type: 'click', name: '今日', key: 'TODAY' }] });
+  for (const type of ['text/plain', 'application/x-www-form-urlencoded', 'text/json']) {
+    t.like(await send(`/cgi-bin/menu/create?access_token=${access}`, { method: 'POST', headers: { 'content-type': type }, body: menu }), {
+      errcode: 0,
+    });
+  }
+  t.like(await send(`/cgi-bin/menu/create?access_token=${access}`, { method: 'POST', body: '' }), { errcode: 44002 });
+  t.like(await send(`/cgi-bin/menu/create?access_token=${access}`, { method: 'POST', body: '{"button": [' }), { errcode: 47001 });
+  t.like(await send(`/cgi-bin/menu/create?access_token=${access}`, { method: 'POST', body: '[1]' }), { errcode: 47001 });
+  t.like(await send(`/cgi-bin/menu/create?access_token=${access}`), { errcode: 43002 });
+  t.like(await send(`/cgi-bin/menu/get?access_token=${access}`, { method: 'POST', body: '{}' }), { errcode: 43001 });
+  t.like(await send(`/cgi-bin/no/such/api?access_token=${access}`), { errcode: 40066 });
+});
+
+test('stable_token with force_refresh invalidates the previous token at once', async (t) => {
+  const { call, token } = await emulator(t);
+  const old = await token();
+  const fresh = await call('/cgi-bin/stable_token', { grant_type: 'client_credential', appid: 'wxE', secret: 'sE', force_refresh: true });
+  t.not(fresh.access_token, old);
+  t.like(await call(`/cgi-bin/menu/get?access_token=${old}`), { errcode: 40001 });
+  t.like(await call(`/cgi-bin/menu/get?access_token=${String(fresh.access_token)}`), { errcode: 46003 });
+});
+
+test('showqrcode serves the image of a code the emulator made, which reads back to its URL', async (t) => {
+  const { instance, call, token } = await emulator(t);
+  const code = await call(`/cgi-bin/qrcode/create?access_token=${await token()}`, {
+    action_name: 'QR_LIMIT_STR_SCENE',
+    action_info: { scene: { scene_str: 'poster' } },
+  });
+  const served = await instance.listen();
+  t.teardown(served.close);
+  const response = await fetch(`${served.url}/cgi-bin/showqrcode?ticket=${encodeURIComponent(String(code.ticket))}`);
+  t.is(response.headers.get('content-type'), 'image/png');
+  const image = PNG.sync.read(Buffer.from(await response.arrayBuffer()));
+  t.is(jsQR(new Uint8ClampedArray(image.data), image.width, image.height)?.data, String(code.url));
+  t.is((await fetch(`${served.url}/cgi-bin/showqrcode?ticket=nope`)).status, 404);
+});
+
+test('a third-party SDK from npm (co-wechat-api) works against the emulator: token, menu, QR codes and their image, customer-service message, user', async (t) => {
+  const instance = new WechatEmulator({ appId: 'wxE', secret: 'sE' });
+  const served = await instance.listen();
+  t.teardown(served.close);
+  const api = new CoWechatApi('wxE', 'sE');
+  api.prefix = `${served.url}/cgi-bin/`;
+  api.mpPrefix = `${served.url}/cgi-bin/`;
+  const menu = { button: [{ type: 'click', name: '今日', key: 'TODAY' }] };
+  t.like(await api.createMenu(menu), { errcode: 0 });
+  t.like(await api.getMenu(), { menu: { button: [{ name: '今日', key: 'TODAY' }] } });
+  const temporary = await api.createTmpQRCode(10_000, 1800);
+  t.is(temporary.expire_seconds, 1800);
+  const permanent = await api.createLimitQRCode(100);
+  const image = await fetch(api.showQRCodeURL(permanent.ticket));
+  t.is(image.headers.get('content-type'), 'image/png');
+  t.like(await api.sendText('oSomeUser', 'hello'), { errcode: 0 });
+  t.like(instance.customMessages.at(-1), { touser: 'oSomeUser', text: { content: 'hello' } });
+  t.like(await api.getUser('oSomeUser'), { openid: 'oSomeUser' });
+  t.is(instance.count('token'), 1, 'one token for all of it');
 });

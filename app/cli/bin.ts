@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The one command of the package: wechat-mp-bot <start|dev|simulate|sync|qr|init> [options].
+// The one command of the package: wechat-mp-bot <start|dev|simulate|sync|qr|init|emulator> [options].
 import { runCommand, UsageError } from './args.ts';
 import { ownPackage } from './package-info.ts';
 
@@ -11,6 +11,7 @@ commands:
   sync        applies the config's menu and campaigns to the account once
   qr          writes each campaign's code as PNG and SVG
   init <dir>  creates a new bot project
+  emulator    serves WeChat's API on this machine, for any SDK
 Each command takes --help. Settings come from the environment and .env (see the README).`;
 
 const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>>> = {
@@ -20,6 +21,7 @@ const commands: Record<string, () => Promise<(argv: string[]) => Promise<number>
   sync: async () => (await import('./sync.ts')).syncCommand,
   qr: async () => (await import('./qr.ts')).qrCommand,
   init: async () => (await import('./init.ts')).initCommand,
+  emulator: async () => (await import('./emulator.ts')).emulatorCommand,
 };
 
 const [name, ...argv] = process.argv.slice(2);

@@ -16,6 +16,8 @@ export interface ApiOptions {
   base: string;
   /** Where web authorization's page is: https://open.weixin.qq.com, or the emulator. */
   authorizeBase?: string;
+  /** Where a code's image is (showqrcode): https://mp.weixin.qq.com, or the emulator. */
+  qrImageBase?: string;
   store: Store;
   log: Logger;
   tokenMode?: TokenMode;
@@ -115,6 +117,29 @@ export class WechatApi {
   }
 
   /**
+   * Calls any endpoint of WeChat's API under /cgi-bin/ with GET, with what every call gets: the
+   * shared access_token (refreshed once on 40001, 40014 or 42001), the retry with backoff on -1,
+   * the timeout, and an ApiError carrying the errcode and its hint for any errcode but 0.
+   * @example
+   * const { tags } = await api.get('tags/get')
+   * const info = await api.get('user/info', { openid, lang: 'zh_CN' })
+   */
+  async get(path: string, query: Record<string, string> = {}): Promise<Json> {
+    const api = endpointOf(path, query);
+    return this.#call(api, 'GET', `/cgi-bin/${api}`, undefined, query);
+  }
+
+  /**
+   * Calls any endpoint of WeChat's API under /cgi-bin/ with POST and a JSON body, as {@link get} does.
+   * @example
+   * await api.post('tags/create', { tag: { name: 'VIP' } })
+   */
+  async post(path: string, body: Json, query: Record<string, string> = {}): Promise<Json> {
+    const api = endpointOf(path, query);
+    return this.#call(api, 'POST', `/cgi-bin/${api}`, body, query);
+  }
+
+  /**
    * Creates a parametric QR code. Permanent codes are limited to 100,000 per account, for ever.
    * @example
    * await api.createQrCode({ scene: 1001, permanent: true }) // QR_LIMIT_SCENE
@@ -138,7 +163,7 @@ export class WechatApi {
 
   /** The address of the code's image on WeChat's server (the ticket URL-encoded). */
   qrImageUrl(ticket: string): string {
-    return `https://mp.weixin.qq.com/cgi-bin/showqrcode?ticket=${encodeURIComponent(ticket)}`;
+    return `${this.#options.qrImageBase ?? 'https://mp.weixin.qq.com'}/cgi-bin/showqrcode?ticket=${encodeURIComponent(ticket)}`;
   }
 
   /** Replaces the account's menu; checked against WeChat's limits before sending. */
@@ -274,6 +299,17 @@ export class WechatApi {
       throw new ApiError(api, undefined, describeFailure(error), { reached: !neverLeft(error) });
     }
   }
+}
+
+// The endpoint of a path given to get/post: `tags/get` or `/cgi-bin/tags/get`. Its query goes apart,
+// and access_token is the client's to add.
+function endpointOf(path: string, query: Record<string, string>): string {
+  const api = path.replace(/^\/?(cgi-bin\/)?/, '');
+  if (!/^[a-z0-9_]+(\/[a-z0-9_]+)*$/i.test(api)) {
+    throw new ApiArgumentError(`an endpoint under /cgi-bin/, as 'tags/get' (its query in the query argument), got ${JSON.stringify(path)}`);
+  }
+  if ('access_token' in query) throw new ApiArgumentError('access_token is added by the client: leave it out of the query');
+  return api;
 }
 
 // Errors of connecting, before a byte of the request was sent.
