@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../../kernel/log.ts';
 import { StoreConfigError, type Counter, type Store } from '../store.ts';
+import { checkpointer, type Checkpointer } from './checkpointer.ts';
 import { groupCommit } from './group-commit.ts';
 
 const SWEEP_MS = 10 * 60_000;
@@ -12,6 +13,8 @@ export const SWEEP = `DELETE FROM keyv WHERE key IN (SELECT key FROM keyv WHERE 
 // A process that holds the file's write lock holds it for one turn of its event loop (a few ms at
 // most); waiting longer than this for it fails the write, which is logged, rather than hold the loop.
 const BUSY_TIMEOUT_MS = 250;
+// How often the worker checkpoints the log: it stays a few MB at most under load.
+const CHECKPOINT_MS = 1000;
 
 /**
  * A SQLite file, through better-sqlite3: statements run synchronously, in microseconds; reads at
@@ -35,6 +38,21 @@ export async function sqliteStore(url: string, options: { namespace: string; log
   // loses nothing it committed; a power cut may lose the last moments. forget() truncates the log.
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
+  // The log's checkpoints run in a worker thread, not in this loop's commits (checkpointer.ts);
+  // should the worker stop, SQLite's own automatic checkpoint takes over again.
+  let checkpoints: Checkpointer | undefined;
+  if (file !== ':memory:') {
+    db.pragma('wal_autocheckpoint = 0');
+    checkpoints = checkpointer(file, {
+      everyMs: CHECKPOINT_MS,
+      busyMs: BUSY_TIMEOUT_MS,
+      onStop: (error) => {
+        options.log.error({ err: error }, 'store: the SQLite checkpoint worker stopped; checkpointing in the main thread');
+        checkpoints = undefined;
+        db.pragma('wal_autocheckpoint = 1000');
+      },
+    });
+  }
   db.exec('CREATE TABLE IF NOT EXISTS keyv (key VARCHAR(255) PRIMARY KEY, value TEXT)');
   // Expired records are swept through this index: the sweep never reads the rest of the table.
   db.exec("CREATE INDEX IF NOT EXISTS keyv_expires ON keyv (json_extract(value, '$.expires'))");
@@ -106,9 +124,15 @@ export async function sqliteStore(url: string, options: { namespace: string; log
     delete: (key) => commit.write(() => void remove.run(full(key))),
     forget: async (keys) => {
       await commit.write(() => keys.forEach((key) => remove.run(full(key))));
-      // Older versions of the deleted rows live on in the log until a checkpoint: end them now.
-      // (Transactions only open inside a flush, which has ended here.)
-      db.pragma('wal_checkpoint(TRUNCATE)');
+      // Older versions of the deleted rows live on in the log until a checkpoint: end them now,
+      // in the worker (the log is emptied only once no other connection writes).
+      if (checkpoints) {
+        await checkpoints
+          .now('TRUNCATE')
+          .catch((error: unknown) =>
+            options.log.warn({ err: error }, 'store: the log could not be emptied now; the deleted rows leave it at a later checkpoint'),
+          );
+      } else db.pragma('wal_checkpoint(TRUNCATE)'); // (transactions only open inside a flush, which has ended here)
     },
     claim: (key, value, ttlMs) =>
       commit.write(() => {
@@ -130,6 +154,7 @@ export async function sqliteStore(url: string, options: { namespace: string; log
     close: async () => {
       clearInterval(sweeper);
       await commit.idle();
+      await checkpoints?.close();
       db.close();
     },
   };

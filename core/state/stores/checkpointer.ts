@@ -1,0 +1,94 @@
+// Checkpoints of the SQLite store's write-ahead log, in a worker thread with a connection of its
+// own. SQLite's automatic checkpoint runs inside the commit that crosses 1,000 pages of log, on
+// the thread that commits: with better-sqlite3 that is the event loop, held while pages are
+// copied into the file and synced (tens of milliseconds on a busy disk, every few seconds under
+// load). Here the loop only ever appends to the log.
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+// Plain CommonJS evaluated from this string, as the QR renderer's worker is: it needs neither tsx
+// nor a build step; better-sqlite3 is required by the path this module resolved it to.
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const Database = require(workerData.driver);
+const db = new Database(workerData.file, { timeout: workerData.busyMs });
+const checkpoint = (mode) => db.pragma('wal_checkpoint(' + mode + ')')[0];
+setInterval(() => { try { checkpoint('PASSIVE'); } catch {} }, workerData.everyMs);
+parentPort.on('message', ({ id, mode }) => {
+  try {
+    let result = checkpoint(mode);
+    // Busy: another connection is writing. Try again a few times before saying so.
+    for (let tries = 0; result.busy && tries < 5; tries++) result = checkpoint(mode);
+    parentPort.postMessage({ id, busy: Boolean(result.busy) });
+  } catch (error) {
+    parentPort.postMessage({ id, error: String(error && error.message) });
+  }
+});
+`;
+
+/** What {@link checkpointer} returns. */
+export interface Checkpointer {
+  /** Checkpoints now: TRUNCATE empties the log too (the purge). Resolves once done; rejects if it could not be. */
+  now(mode: 'PASSIVE' | 'TRUNCATE'): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the checkpointing worker for a SQLite file in WAL mode (whose own connection has
+ * `wal_autocheckpoint = 0`): a passive checkpoint every `everyMs`, and one on demand. `onStop`
+ * hears of a worker that died, so the store can checkpoint by itself again.
+ * @example
+ * const checkpoints = checkpointer('data/bot.sqlite', { everyMs: 1000, busyMs: 250 })
+ * await checkpoints.now('TRUNCATE')
+ */
+export function checkpointer(file: string, options: { everyMs: number; busyMs: number; onStop(error: Error): void }): Checkpointer {
+  const worker = new Worker(WORKER, {
+    eval: true,
+    // Not the parent's --import tsx: the worker is plain JavaScript.
+    execArgv: [],
+    workerData: {
+      driver: createRequire(import.meta.url).resolve('better-sqlite3'),
+      file,
+      everyMs: options.everyMs,
+      busyMs: options.busyMs,
+    },
+  });
+  // The worker never keeps the process alive: the store's close() stops it.
+  worker.unref();
+  const pending = new Map<number, { resolve(): void; reject(error: Error): void }>();
+  let next = 0;
+  let failure: Error | undefined;
+  worker.on('message', ({ id, busy, error }: { id: number; busy?: boolean; error?: string }) => {
+    const job = pending.get(id);
+    pending.delete(id);
+    if (pending.size === 0) worker.unref();
+    if (error !== undefined) job?.reject(new Error(`SQLite checkpoint failed: ${error}`));
+    else if (busy) job?.reject(new Error('SQLite checkpoint: the file stayed busy'));
+    else job?.resolve();
+  });
+  let closing = false;
+  const fail = (error: Error) => {
+    if (failure) return;
+    failure = error;
+    if (!closing) options.onStop(error);
+    for (const job of pending.values()) job.reject(error);
+    pending.clear();
+  };
+  worker.on('error', fail);
+  worker.on('exit', (code) => fail(new Error(`the SQLite checkpoint worker stopped (exit code ${code})`)));
+  return {
+    now(mode) {
+      if (failure) return Promise.reject(failure);
+      const id = ++next;
+      if (pending.size === 0) worker.ref();
+      return new Promise<void>((resolve, reject) => {
+        pending.set(id, { resolve, reject });
+        worker.postMessage({ id, mode });
+      });
+    },
+    async close() {
+      closing = true;
+      await worker.terminate();
+    },
+  };
+}
