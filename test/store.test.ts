@@ -247,3 +247,48 @@ test('sqlite: expired records are swept through an index, without reading the ta
   raw.close();
   await store.close();
 });
+
+test('sqlite: the housekeeping worker sweeps expired records in batches and empties the log on demand, off the event loop', async (t) => {
+  const { default: Database } = await import('better-sqlite3');
+  const { startHousekeeping } = await import('../core/state/stores/housekeeping.ts');
+  const file = join(tempDir(t), 'bot.sqlite');
+  const raw = new Database(file);
+  raw.pragma('journal_mode = WAL');
+  raw.pragma('wal_autocheckpoint = 0');
+  raw.exec('CREATE TABLE keyv (key VARCHAR(255) PRIMARY KEY, value TEXT)');
+  const insert = raw.prepare('INSERT INTO keyv (key, value) VALUES (?, ?)');
+  raw.transaction(() => {
+    for (let i = 0; i < 1234; i++) insert.run(`old:${i}`, JSON.stringify({ value: i, expires: 1 }));
+    insert.run('kept', JSON.stringify({ value: 'k' }));
+  })();
+  const stopped: Error[] = [];
+  const housekeeping = startHousekeeping(file, {
+    everyMs: 1000,
+    busyMs: 250,
+    sweep: {
+      sql: "DELETE FROM keyv WHERE key IN (SELECT key FROM keyv WHERE json_extract(value, '$.expires') < ? LIMIT 100)",
+      batch: 100,
+      everyMs: 50,
+      pauseMs: 1,
+    },
+    onStop: (error) => stopped.push(error),
+  });
+  t.teardown(() => housekeeping.close());
+  const count = () => (raw.prepare('SELECT count(*) AS n FROM keyv').get() as { n: number }).n;
+  for (let i = 0; i < 200 && count() > 1; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  t.is(count(), 1, 'every expired record swept, a hundred at a time');
+  await housekeeping.now('TRUNCATE');
+  const { statSync } = await import('node:fs');
+  t.is(statSync(`${file}-wal`).size, 0, 'the log emptied');
+  await housekeeping.close();
+  t.deepEqual(stopped, [], 'closing is not a failure');
+  raw.close();
+
+  // The store starts its worker once its table exists, and the worker keeps running.
+  const log = memoryLogger();
+  const store = await openStore(`sqlite://${join(tempDir(t), 'store.sqlite')}`, { log: log.log });
+  await store.set('k', 1);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await store.close();
+  t.notRegex(log.text(), /housekeeping worker stopped/);
+});

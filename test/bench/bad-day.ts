@@ -136,9 +136,9 @@ for ${SOAK_S / 60} minutes, in ${WINDOW_S} s windows. Resident memory ${mib(rssS
 | ---: | ---: | ---: | ---: | ---: |
 ${rows}
 
-The SQLite store sweeps its expired records (dedupe records, nonces) every 10 minutes, in batches
-of 500 a turn of the event loop: at this rate that is some 600,000 rows, and the window it falls
-in answers fewer pushes, later. Moving the sweep to the checkpoint worker's thread is the next step.
+The SQLite store sweeps its expired records (dedupe records, nonces) every 10 minutes: at this
+rate some 600,000 rows, in the store's housekeeping worker thread (with the log's checkpoints),
+in batches of 500 with a pause between them, so the event loop waits at most for one batch.
 
 **Slowloris.** ${SLOW_RATE} pushes a second for ${SLOW_RUN_S} s, first with no slow connection, then with
 ${fmt(SLOW_CONNECTIONS)} (half send nothing, half a header byte a second; the server closes them

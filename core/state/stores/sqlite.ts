@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../../kernel/log.ts';
 import { StoreConfigError, type Counter, type Store } from '../store.ts';
-import { checkpointer, type Checkpointer } from './checkpointer.ts';
+import { startHousekeeping, type Housekeeping } from './housekeeping.ts';
 import { groupCommit } from './group-commit.ts';
 
 const SWEEP_MS = 10 * 60_000;
@@ -38,24 +38,26 @@ export async function sqliteStore(url: string, options: { namespace: string; log
   // loses nothing it committed; a power cut may lose the last moments. forget() truncates the log.
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  // The log's checkpoints run in a worker thread, not in this loop's commits (checkpointer.ts);
-  // should the worker stop, SQLite's own automatic checkpoint takes over again.
-  let checkpoints: Checkpointer | undefined;
+  db.exec('CREATE TABLE IF NOT EXISTS keyv (key VARCHAR(255) PRIMARY KEY, value TEXT)');
+  // Expired records are swept through this index: the sweep never reads the rest of the table.
+  db.exec("CREATE INDEX IF NOT EXISTS keyv_expires ON keyv (json_extract(value, '$.expires'))");
+  // The log's checkpoints and the sweep of expired records run in a worker thread, not in this
+  // loop (housekeeping.ts); should the worker stop, they run here again. Started once the table
+  // exists: the worker prepares its sweep at once.
+  let housekeeping: Housekeeping | undefined;
   if (file !== ':memory:') {
     db.pragma('wal_autocheckpoint = 0');
-    checkpoints = checkpointer(file, {
+    housekeeping = startHousekeeping(file, {
       everyMs: CHECKPOINT_MS,
       busyMs: BUSY_TIMEOUT_MS,
+      sweep: { sql: SWEEP, batch: SWEEP_BATCH, everyMs: SWEEP_MS, pauseMs: 5 },
       onStop: (error) => {
-        options.log.error({ err: error }, 'store: the SQLite checkpoint worker stopped; checkpointing in the main thread');
-        checkpoints = undefined;
+        options.log.error({ err: error }, 'store: the SQLite housekeeping worker stopped; checkpoints and sweeps run in the main thread');
+        housekeeping = undefined;
         db.pragma('wal_autocheckpoint = 1000');
       },
     });
   }
-  db.exec('CREATE TABLE IF NOT EXISTS keyv (key VARCHAR(255) PRIMARY KEY, value TEXT)');
-  // Expired records are swept through this index: the sweep never reads the rest of the table.
-  db.exec("CREATE INDEX IF NOT EXISTS keyv_expires ON keyv (json_extract(value, '$.expires'))");
 
   const full = (key: string) => `${options.namespace}:${key}`;
   const commit = groupCommit(db);
@@ -99,15 +101,16 @@ export async function sqliteStore(url: string, options: { namespace: string; log
       return counters.map(({ key }) => values.get(full(key))!);
     });
 
-  // Expired records are dropped when read, but dedupe records and nonces never are: sweep them,
-  // a batch per turn of the loop, so no sweep holds it.
+  // Expired records are dropped when read, but dedupe records and nonces never are: the worker
+  // sweeps them. Without it (an in-memory file, or a worker that stopped), a batch per turn of
+  // the loop here, so no sweep holds it.
   const sweep = () => {
     commit
       .write(() => sweepBatch.run(Date.now()).changes)
       .then((deleted) => void (deleted === SWEEP_BATCH && setImmediate(sweep)))
       .catch((error: unknown) => options.log.warn({ err: error }, 'store: sweeping expired records failed'));
   };
-  const sweeper = setInterval(sweep, SWEEP_MS);
+  const sweeper = setInterval(() => void (housekeeping || sweep()), SWEEP_MS);
   sweeper.unref();
 
   return {
@@ -126,8 +129,8 @@ export async function sqliteStore(url: string, options: { namespace: string; log
       await commit.write(() => keys.forEach((key) => remove.run(full(key))));
       // Older versions of the deleted rows live on in the log until a checkpoint: end them now,
       // in the worker (the log is emptied only once no other connection writes).
-      if (checkpoints) {
-        await checkpoints
+      if (housekeeping) {
+        await housekeeping
           .now('TRUNCATE')
           .catch((error: unknown) =>
             options.log.warn({ err: error }, 'store: the log could not be emptied now; the deleted rows leave it at a later checkpoint'),
@@ -154,7 +157,7 @@ export async function sqliteStore(url: string, options: { namespace: string; log
     close: async () => {
       clearInterval(sweeper);
       await commit.idle();
-      await checkpoints?.close();
+      await housekeeping?.close();
       db.close();
     },
   };

@@ -1,8 +1,10 @@
-// Checkpoints of the SQLite store's write-ahead log, in a worker thread with a connection of its
-// own. SQLite's automatic checkpoint runs inside the commit that crosses 1,000 pages of log, on
-// the thread that commits: with better-sqlite3 that is the event loop, held while pages are
-// copied into the file and synced (tens of milliseconds on a busy disk, every few seconds under
-// load). Here the loop only ever appends to the log.
+// The SQLite store's housekeeping, in a worker thread with a connection of its own: checkpoints
+// of the write-ahead log, and the sweep of expired records. SQLite's automatic checkpoint runs
+// inside the commit that crosses 1,000 pages of log, on the thread that commits: with
+// better-sqlite3 that is the event loop, held while pages are copied into the file and synced
+// (tens of milliseconds on a busy disk, every few seconds under load). The sweep deletes what a
+// busy bot leaves in ten minutes (hundreds of thousands of dedupe records and nonces). Here the
+// loop only ever appends to the log, and waits at most for one batch of the sweep.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
@@ -14,6 +16,14 @@ const Database = require(workerData.driver);
 const db = new Database(workerData.file, { timeout: workerData.busyMs });
 const checkpoint = (mode) => db.pragma('wal_checkpoint(' + mode + ')')[0];
 setInterval(() => { try { checkpoint('PASSIVE'); } catch {} }, workerData.everyMs);
+// A batch, then a pause for the store's own writes, until a batch finds less than it may delete.
+const sweepBatch = db.prepare(workerData.sweep.sql);
+const sweep = () => {
+  let deleted = 0;
+  try { deleted = sweepBatch.run(Date.now()).changes; } catch {}
+  if (deleted === workerData.sweep.batch) setTimeout(sweep, workerData.sweep.pauseMs);
+};
+setInterval(sweep, workerData.sweep.everyMs);
 parentPort.on('message', ({ id, mode }) => {
   try {
     let result = checkpoint(mode);
@@ -26,22 +36,31 @@ parentPort.on('message', ({ id, mode }) => {
 });
 `;
 
-/** What {@link checkpointer} returns. */
-export interface Checkpointer {
+/** What {@link startHousekeeping} returns. */
+export interface Housekeeping {
   /** Checkpoints now: TRUNCATE empties the log too (the purge). Resolves once done; rejects if it could not be. */
   now(mode: 'PASSIVE' | 'TRUNCATE'): Promise<void>;
   close(): Promise<void>;
 }
 
 /**
- * Starts the checkpointing worker for a SQLite file in WAL mode (whose own connection has
- * `wal_autocheckpoint = 0`): a passive checkpoint every `everyMs`, and one on demand. `onStop`
- * hears of a worker that died, so the store can checkpoint by itself again.
+ * Starts the housekeeping worker for a SQLite file in WAL mode (whose own connection has
+ * `wal_autocheckpoint = 0`): a passive checkpoint every `everyMs` and one on demand, and the sweep
+ * of expired records. `onStop` hears of a worker that died, so the store can do both itself again.
  * @example
- * const checkpoints = checkpointer('data/bot.sqlite', { everyMs: 1000, busyMs: 250 })
- * await checkpoints.now('TRUNCATE')
+ * const housekeeping = startHousekeeping('data/bot.sqlite', { everyMs: 1000, busyMs: 250, sweep, onStop })
+ * await housekeeping.now('TRUNCATE')
  */
-export function checkpointer(file: string, options: { everyMs: number; busyMs: number; onStop(error: Error): void }): Checkpointer {
+export function startHousekeeping(
+  file: string,
+  options: {
+    everyMs: number;
+    busyMs: number;
+    /** The sweep of expired records: its statement (one batch), the batch's size, how often, the pause between batches. */
+    sweep: { sql: string; batch: number; everyMs: number; pauseMs: number };
+    onStop(error: Error): void;
+  },
+): Housekeeping {
   const worker = new Worker(WORKER, {
     eval: true,
     // Not the parent's --import tsx: the worker is plain JavaScript.
@@ -51,6 +70,7 @@ export function checkpointer(file: string, options: { everyMs: number; busyMs: n
       file,
       everyMs: options.everyMs,
       busyMs: options.busyMs,
+      sweep: options.sweep,
     },
   });
   // The worker never keeps the process alive: the store's close() stops it.
@@ -75,7 +95,7 @@ export function checkpointer(file: string, options: { everyMs: number; busyMs: n
     pending.clear();
   };
   worker.on('error', fail);
-  worker.on('exit', (code) => fail(new Error(`the SQLite checkpoint worker stopped (exit code ${code})`)));
+  worker.on('exit', (code) => fail(new Error(`the SQLite housekeeping worker stopped (exit code ${code})`)));
   return {
     now(mode) {
       if (failure) return Promise.reject(failure);
