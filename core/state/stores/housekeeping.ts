@@ -14,6 +14,9 @@ const WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.driver);
 const db = new Database(workerData.file, { timeout: workerData.busyMs });
+// Per connection, as in the store's own: what the sweep deletes (expired tickets, sessions, late
+// replies, which hold OpenIDs) is overwritten with zeros, not left in free pages.
+db.pragma('secure_delete = ON');
 const checkpoint = (mode) => db.pragma('wal_checkpoint(' + mode + ')')[0];
 setInterval(() => { try { checkpoint('PASSIVE'); } catch {} }, workerData.everyMs);
 // A batch, then a pause for the store's own writes, until a batch finds less than it may delete.
