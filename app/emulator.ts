@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import Router from '@koa/router';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
-import QRCode from 'qrcode';
+import { qrPng } from '../core/api/qr-image.ts';
 import type { Menu } from '../core/protocol/menu.ts';
 import { QR_LIMITS } from '../core/protocol/qr-codes.ts';
 import { escapeHtml, htmlPage as page } from './html.ts';
@@ -184,7 +184,7 @@ export class WechatEmulator {
         return void (koa.body = 'no such ticket');
       }
       koa.type = 'image/png';
-      koa.body = await QRCode.toBuffer(code.url, { width: 430, margin: 2 });
+      koa.body = await qrPng(code.url, { size: 430, margin: 2 });
     });
     // open.weixin.qq.com's authorize page, played on this machine: which simulated user opens the
     // page, and, for snsapi_userinfo, their consent as WeChat asks for it.
