@@ -70,6 +70,16 @@ export async function sqliteStore(url: string, options: { namespace: string; log
      RETURNING key`,
   );
   const sweepBatch = db.prepare(SWEEP);
+  // A record as the table holds it (Keyv's shape); no ttl: no expiry.
+  const recordOf = (value: unknown, ttlMs: number | undefined, now = Date.now()) =>
+    JSON.stringify(ttlMs ? { value, expires: now + ttlMs } : { value });
+  // A key's record, unless it is missing or has expired.
+  const liveRecord = <T>(key: string): { value: T } | undefined => {
+    const row = select.get(full(key));
+    if (!row) return undefined;
+    const record = JSON.parse(row.value) as { value: T; expires?: number };
+    return record.expires !== undefined && record.expires < Date.now() ? undefined : record;
+  };
   // One upsert for any number of counters: an expired counter starts again from `by`, with a new
   // expiry; a live one adds the `by` of its new row and keeps its expiry. One statement per count.
   const increments = new Map<number, Database.Statement<unknown[], { key: string; value: number }>>();
@@ -91,10 +101,7 @@ export async function sqliteStore(url: string, options: { namespace: string; log
     commit.write(() => {
       const now = Date.now();
       const rows = incrementOf(counters.length).all(
-        ...counters.flatMap(({ key, by = 1, ttlMs }) => [
-          full(key),
-          JSON.stringify(ttlMs ? { value: by, expires: now + ttlMs } : { value: by }),
-        ]),
+        ...counters.flatMap(({ key, by = 1, ttlMs }) => [full(key), recordOf(by, ttlMs, now)]),
         now,
       );
       const values = new Map(rows.map((row) => [row.key, row.value]));
@@ -115,15 +122,9 @@ export async function sqliteStore(url: string, options: { namespace: string; log
 
   return {
     local: false,
-    get: async <T>(key: string) => {
-      const row = select.get(full(key));
-      if (!row) return undefined;
-      const record = JSON.parse(row.value) as { value: T; expires?: number };
-      // null reads back as missing, as in the other stores (Keyv's contract).
-      return (record.expires !== undefined && record.expires < Date.now()) || record.value === null ? undefined : record.value;
-    },
-    set: (key, value, ttlMs) =>
-      commit.write(() => void upsert.run(full(key), JSON.stringify(ttlMs ? { value, expires: Date.now() + ttlMs } : { value }))),
+    // null reads back as missing, as in the other stores (Keyv's contract).
+    get: async <T>(key: string) => liveRecord<T>(key)?.value ?? undefined,
+    set: (key, value, ttlMs) => commit.write(() => void upsert.run(full(key), recordOf(value, ttlMs))),
     delete: (key) => commit.write(() => void remove.run(full(key))),
     forget: async (keys) => {
       await commit.write(() => keys.forEach((key) => remove.run(full(key))));
@@ -145,11 +146,8 @@ export async function sqliteStore(url: string, options: { namespace: string; log
     // The guard is read inside the write transaction, so no other process can write it in between.
     setUnless: (key, value, guard, ttlMs) =>
       commit.write(() => {
-        const now = Date.now();
-        const row = select.get(full(guard));
-        const expires = row && (JSON.parse(row.value) as { expires?: number }).expires;
-        if (row && !(expires !== undefined && expires < now)) return false;
-        upsert.run(full(key), JSON.stringify(ttlMs ? { value, expires: now + ttlMs } : { value }));
+        if (liveRecord(guard)) return false;
+        upsert.run(full(key), recordOf(value, ttlMs));
         return true;
       }),
     increment: async (key, by = 1, ttlMs) => (await increment([{ key, by, ttlMs }]))[0]!,
