@@ -62,6 +62,7 @@ export interface LateRepliesOptions {
 export class LateReplies {
   readonly #options: LateRepliesOptions;
   readonly #metrics: Metrics;
+  readonly #lifetimeMs: number;
   readonly #timers = new Set<NodeJS.Timeout>();
   #sweeper: NodeJS.Timeout | undefined;
   // The sequence number seen by the previous sweep: entries up to it have had time to be written.
@@ -71,6 +72,7 @@ export class LateReplies {
   constructor(options: LateRepliesOptions) {
     this.#options = options;
     this.#metrics = options.metrics ?? NO_METRICS;
+    this.#lifetimeMs = options.lifetimeMs ?? LATE_REPLY_LIFETIME_MS;
     this.send = this.send.bind(this);
   }
 
@@ -82,19 +84,18 @@ export class LateReplies {
     if (Date.now() / 1000 - ctx.event.createTime > WINDOW_SECONDS)
       return this.#giveUp(ctx.log, 'the 48-hour customer-service window has closed');
     const now = Date.now();
-    const lifetimeMs = this.#options.lifetimeMs ?? LATE_REPLY_LIFETIME_MS;
     const entry: Entry = {
       openid: ctx.event.from,
       message,
       createTime: ctx.event.createTime,
-      until: now + lifetimeMs,
+      until: now + this.#lifetimeMs,
       attempts: 0,
       nextAt: now,
     };
     let n: number;
     try {
       n = await store.increment('late:seq');
-      await store.set(itemKey(n), entry, lifetimeMs + SENDING_MS);
+      await this.#save(n, entry);
       // The user's record lists it, so an unsubscribe deletes it with the rest (and it is not sent).
       if (!(await users.link(entry.openid, itemKey(n)))) return this.#giveUp(ctx.log, 'the user has unsubscribed');
     } catch (error) {
@@ -178,7 +179,7 @@ export class LateReplies {
     };
     if (Date.now() > entry.until) {
       await done();
-      return this.#giveUp(log, `not sent within ${Math.round((this.#options.lifetimeMs ?? LATE_REPLY_LIFETIME_MS) / 60_000)} minutes`);
+      return this.#giveUp(log, `not sent within ${Math.round(this.#lifetimeMs / 60_000)} minutes`);
     }
     try {
       await api.sendCustom(entry.openid, entry.message);
@@ -202,10 +203,15 @@ export class LateReplies {
     this.#metrics.lateReply('retry');
     log.warn({ err: error, attempts: next.attempts, retryInMs: delay }, 'late reply not sent yet: will retry');
     if (n !== undefined) {
-      await this.#options.store.set(itemKey(n), next, next.until - Date.now() + SENDING_MS).catch(() => {});
+      await this.#save(n, next).catch(() => {});
       await this.#options.store.delete(`late:sending:${n}`).catch(() => {});
     }
     this.#later(delay, () => (n === undefined ? this.#attempt(log, n, next) : this.#deliver(n, log, next)));
+  }
+
+  // An entry lives in the store until its own end, and the time one instance may hold it past that.
+  #save(n: number, entry: Entry): Promise<void> {
+    return this.#options.store.set(itemKey(n), entry, entry.until - Date.now() + SENDING_MS);
   }
 
   // Runs work after delayMs, unless the outbox is closed by then (what is left stays in the store).
