@@ -71,7 +71,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
   }
   if (!emulator && !env.WECHAT_SECRET) throw new SettingsError('WECHAT_SECRET is not set: use the AppSecret of the account');
   const port = Number(env.PORT || 3000);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new SettingsError(`PORT must be a port number, got ${env.PORT}`);
+  if (!isPort(port)) throw new SettingsError(`PORT must be a port number, got ${env.PORT}`);
   const deadlineMs = Number(env.BOT_DEADLINE_MS || 4500);
   if (!(deadlineMs > 0 && deadlineMs < 5000)) throw new SettingsError('BOT_DEADLINE_MS must be between 0 and 5000 (WeChat waits 5 s)');
   const aesKeys = [env.WECHAT_AES_KEY, env.WECHAT_AES_KEY_PREVIOUS].filter((k): k is string => Boolean(k));
@@ -104,10 +104,7 @@ export function readSettings(env: NodeJS.ProcessEnv = process.env): Settings {
     throw new SettingsError("BOT_WORKERS above 1 needs a store the workers share (sqlite:// or redis://): memory:// is each process's own");
   const publicUrl = env.BOT_PUBLIC_URL ? publicOriginOf(env.BOT_PUBLIC_URL, emulator) : undefined;
   const metricsPort = env.METRICS_PORT ? Number(env.METRICS_PORT) : undefined;
-  if (
-    metricsPort !== undefined &&
-    !(Number.isInteger(metricsPort) && metricsPort >= 0 && metricsPort <= 65535 && (metricsPort !== port || port === 0))
-  ) {
+  if (metricsPort !== undefined && !(isPort(metricsPort) && (metricsPort !== port || port === 0))) {
     throw new SettingsError(`METRICS_PORT must be a port number other than PORT, got ${env.METRICS_PORT}`);
   }
   return {
@@ -153,6 +150,11 @@ function publicOriginOf(value: string, emulator: boolean): string {
     throw new SettingsError(`BOT_PUBLIC_URL must be the bot's https origin, as https://bot.example.com (no path), got ${value}`);
   }
   return url.origin;
+}
+
+/** A TCP port to listen on: 0 (any free one) to 65535. */
+export function isPort(value: number): boolean {
+  return Number.isInteger(value) && value >= 0 && value <= 65535;
 }
 
 /** Loads `.env` from the working directory into process.env, if there is one; set variables win. */

@@ -1,6 +1,6 @@
 // wechat-mp-bot emulator: WeChat's API on this machine, for any SDK in any language.
 import { EMULATOR_SECRET } from '../runtime.ts';
-import { EMULATOR_APPID } from '../settings.ts';
+import { EMULATOR_APPID, isPort } from '../settings.ts';
 import { WechatEmulator } from '../emulator.ts';
 import { readArgs, UsageError } from './args.ts';
 
@@ -21,8 +21,7 @@ export async function emulatorCommand(argv: string[]): Promise<number> {
     options: { port: { type: 'string' }, appid: { type: 'string' }, secret: { type: 'string' } },
   });
   const port = values.port === undefined ? 0 : Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new UsageError(`--port must be a port number, got ${values.port}\n\n${USAGE}`);
+  if (!isPort(port)) throw new UsageError(`--port must be a port number, got ${values.port}\n\n${USAGE}`);
   const appId = values.appid ?? EMULATOR_APPID;
   const secret = values.secret ?? EMULATOR_SECRET;
   const emulator = new WechatEmulator({ appId, secret });
