@@ -31,8 +31,8 @@ const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 /**
  * Makes the registry and the {@link Metrics} that fill it, Node's default metrics included.
  * @example
- * const { metrics, registry } = prometheusMetrics()
- * koa.body = await registry.metrics()
+ * const { metrics, text } = prometheusMetrics()
+ * wechatRouter(bot, { token, log, metrics }); koa.body = (await text()).text
  */
 export function prometheusMetrics(): PrometheusMetrics {
   const registry = new Registry();

@@ -118,19 +118,23 @@ test('an instance killed (kill -9) before its late reply could be sent: the next
       ctx.reply('after the deadline');
     } }] };\n`,
   );
-  const a = runApp(t, {
-    ...process.env,
-    PORT: '0',
-    LOG_LEVEL: 'info',
-    LOG_FORMAT: 'json',
-    WECHAT_APPID: APPID,
-    WECHAT_SECRET: 'test-secret',
-    WECHAT_TOKEN: TOKEN,
-    WECHAT_API_BASE: wechat.url,
-    BOT_STORE: `sqlite://${file}`,
-    BOT_CONFIG: join(dir, 'bot.config.ts'),
-    BOT_DEADLINE_MS: '100',
-  });
+  const a = runApp(
+    t,
+    {
+      ...process.env,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+      LOG_FORMAT: 'json',
+      WECHAT_APPID: APPID,
+      WECHAT_SECRET: 'test-secret',
+      WECHAT_TOKEN: TOKEN,
+      WECHAT_API_BASE: wechat.url,
+      BOT_STORE: `sqlite://${file}`,
+      BOT_CONFIG: join(dir, 'bot.config.ts'),
+      BOT_DEADLINE_MS: '100',
+    },
+    { cwd: dir }, // its own folder: no .env or config of the repository's reaches it
+  );
   const url = (await a.until(/listening on http:\/\/localhost:(\d+)\/wechat/))[1]!;
   const user = openid();
   const body = `<xml><ToUserName><![CDATA[gh_x]]></ToUserName><FromUserName><![CDATA[${user}]]></FromUserName><CreateTime>${Math.floor(Date.now() / 1000)}</CreateTime><MsgType><![CDATA[text]]></MsgType><Content><![CDATA[hi]]></Content><MsgId>5001</MsgId></xml>`;

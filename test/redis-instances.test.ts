@@ -163,16 +163,20 @@ redisTest(
   }`;
     writeFileSync(join(dir, 'bot.config.ts'), `export default { plugins: [${plugin}] };\n`);
     const prefix = 'wxbot:kill';
-    const a = runApp(t, {
-      ...process.env,
-      PORT: '0',
-      LOG_LEVEL: 'info',
-      LOG_FORMAT: 'json',
-      BOT_STORE: redis.url,
-      BOT_STORE_PREFIX: prefix,
-      BOT_CONFIG: join(dir, 'bot.config.ts'),
-      WECHAT_TOKEN: TOKEN,
-    });
+    const a = runApp(
+      t,
+      {
+        ...process.env,
+        PORT: '0',
+        LOG_LEVEL: 'info',
+        LOG_FORMAT: 'json',
+        BOT_STORE: redis.url,
+        BOT_STORE_PREFIX: prefix,
+        BOT_CONFIG: join(dir, 'bot.config.ts'),
+        WECHAT_TOKEN: TOKEN,
+      },
+      { cwd: dir }, // its own folder: no .env or config of the repository's reaches it
+    );
     const aUrl = (await a.until(/listening on (http:\/\/127\.0\.0\.1:\d+\/wechat)/))[1]!;
     const store = await openStore(redis.url, { log: memoryLogger().log, namespace: prefix });
     t.teardown(() => store.close());
