@@ -14,12 +14,12 @@ export function requireBearer(options: { token: string | undefined; store: Store
   const wrong = wrongTokens(options.store);
   return async (koa, next) => {
     if (!options.token) return void (koa.status = 404);
-    if (!(await wrong.allows(koa))) {
+    const given = /^Bearer (.+)$/i.exec(koa.get('authorization'))?.[1];
+    const verdict = await wrong.judge(koa, secretMatches(given, options.token));
+    if (verdict === 'limited') {
       return tooManyRequests(koa, { error: `more than ${WRONG_TOKENS_PER_MINUTE} wrong tokens in a minute from this address: wait` });
     }
-    const given = /^Bearer (.+)$/i.exec(koa.get('authorization'))?.[1];
-    if (!secretMatches(given, options.token)) {
-      await wrong.take(koa);
+    if (verdict === 'wrong') {
       koa.status = 401;
       koa.set('WWW-Authenticate', 'Bearer');
       koa.body = { error: 'a valid Bearer token (BOT_API_TOKEN) is required' };

@@ -84,3 +84,17 @@ export const noSniff: Middleware = (koa, next) => {
   koa.set('X-Content-Type-Options', 'nosniff');
   return next();
 };
+
+/**
+ * Refuses a request body sent compressed (415). Neither WeChat nor a browser compresses what it
+ * sends; the JSON parser would inflate it, and a body that does not inflate failed inside zlib with
+ * no HTTP status: a 500 and a stack trace in the log, for anyone without a token.
+ */
+export const identityBodiesOnly: Middleware = (koa, next) => {
+  const encoding = koa.get('content-encoding').trim().toLowerCase();
+  if (encoding === '' || encoding === 'identity') return next();
+  koa.status = 415;
+  koa.type = 'text/plain';
+  koa.body = 'a request body must not be compressed (Content-Encoding)';
+  return undefined;
+};

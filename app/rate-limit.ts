@@ -22,8 +22,8 @@ export interface RateLimitOptions {
 export interface RateLimit {
   /** Counts one (a request, or a failed attempt); false once the address has gone over its minute's limit. */
   take(koa: KoaContext): Promise<boolean>;
-  /** False when the address has used up its minute, without counting anything. */
-  allows(koa: KoaContext): Promise<boolean>;
+  /** Adds to the address's count (0 reads it, in the store's order) and returns the count; 0 if the store fails. */
+  add(koa: KoaContext, by: number): Promise<number>;
 }
 
 const WINDOW_MS = 60_000;
@@ -31,9 +31,8 @@ const WINDOW_MS = 60_000;
 /**
  * A per-address, per-minute limit through the store.
  * @example
- * const failures = rateLimit({ store, name: 'auth-failed', perMinute: 10 })
- * if (!(await failures.allows(koa))) return tooManyRequests(koa, { error: 'too many wrong tokens' })
- * if (!secretMatches(given, token)) await failures.take(koa)
+ * const renders = rateLimit({ store, name: 'qr', perMinute: 60 })
+ * if (!(await renders.take(koa))) return tooManyRequests(koa, 'at most 60 images a minute')
  */
 export function rateLimit(options: RateLimitOptions): RateLimit {
   const { store, name, perMinute } = options;
@@ -43,20 +42,37 @@ export function rateLimit(options: RateLimitOptions): RateLimit {
   return {
     // The counter lives a little over its minute, so it outlasts the window it counts.
     take: async (koa) => (await store.increment(keyOf(koa), 1, WINDOW_MS + 1000).catch(() => 0)) <= perMinute,
-    allows: async (koa) => ((await store.get<number>(keyOf(koa)).catch(() => undefined)) ?? 0) < perMinute,
+    add: (koa, by) => store.increment(keyOf(koa), by, WINDOW_MS + 1000).catch(() => 0),
   };
 }
 
 /**
  * The count of wrong tokens (BOT_CONSOLE_TOKEN at /console/login, BOT_API_TOKEN at /api) one
- * address may send in a minute, both together: read it before checking a token, so that once it is
- * used up even the right one is refused until the minute ends, and count each wrong one.
+ * address may send in a minute, both together. Once it is used up, even the right one is refused
+ * until the minute ends.
  * @example
- * const wrong = wrongTokens(store)
- * if (!(await wrong.allows(koa))) return tooManyRequests(koa, { error: 'too many wrong tokens' })
+ * const verdict = await wrongTokens(store).judge(koa, secretMatches(given, token))
+ * if (verdict === 'limited') return tooManyRequests(koa, { error: 'too many wrong tokens' })
  */
-export function wrongTokens(store: Store): RateLimit {
-  return rateLimit({ store, name: 'wrong-token', perMinute: WRONG_TOKENS_PER_MINUTE });
+export function wrongTokens(store: Store): TokenBudget {
+  const limit = rateLimit({ store, name: 'wrong-token', perMinute: WRONG_TOKENS_PER_MINUTE });
+  return {
+    // One atomic increment per attempt: 1 for a wrong token, 0 for the right one. A burst sent at
+    // once is thus put in one order by the store, and a right token is let in only if fewer than
+    // the limit of wrong ones came before it. Reading the count first and counting failures after
+    // let a burst of hundreds through before the first failure landed.
+    judge: async (koa, matches) => {
+      const count = await limit.add(koa, matches ? 0 : 1);
+      if (matches) return count < WRONG_TOKENS_PER_MINUTE ? 'right' : 'limited';
+      return count <= WRONG_TOKENS_PER_MINUTE ? 'wrong' : 'limited';
+    },
+  };
+}
+
+/** An address's budget of wrong tokens: see {@link wrongTokens}. */
+export interface TokenBudget {
+  /** Counts a token that was checked; 'limited' once the address has used up its minute. */
+  judge(koa: KoaContext, matches: boolean): Promise<'right' | 'wrong' | 'limited'>;
 }
 
 /** Wrong tokens an address may send in a minute before it is refused (429) until the minute ends. */

@@ -14,7 +14,7 @@ import { wechatRouter } from '../core/koa/transport.ts';
 import { defaultPlugins, type DefaultPluginsOptions } from '../plugins/index.ts';
 import { syncPlugin, type SyncOptions } from '../plugins/sync.ts';
 import { loginApi } from './api-routes.ts';
-import { hostCheck, noSniff } from './browser-guards.ts';
+import { hostCheck, identityBodiesOnly, noSniff } from './browser-guards.ts';
 import { apiRequestLimit } from './rate-limit.ts';
 import { demoLoginPage } from './demo-login.ts';
 import { demoPages } from './demo-pages.ts';
@@ -123,6 +123,7 @@ export async function createApp(options: AppOptions) {
   );
   // The emulator's console needs no login: only pages of this machine may reach it.
   if (settings.emulator) app.use(hostCheck(settings.host));
+  app.use(identityBodiesOnly);
   const onLateReply = options.onLateReply ?? outbox?.send;
   const transport = wechatRouter(bot, {
     token: settings.token,

@@ -349,3 +349,45 @@ export function runApp(t: ExecutionContext, env: NodeJS.ProcessEnv, options: { c
   };
   return { child, exited, until, output: () => output };
 }
+
+/**
+ * Sends requests all at once: every connection is opened first, then every request written in one
+ * turn of the loop, so the server reads them together (fetch from the same process staggers them
+ * enough for a check-then-count race to go unseen). Returns each response's status.
+ */
+export async function burst(
+  url: string,
+  requests: { method: string; headers: Record<string, string>; body?: string }[],
+): Promise<number[]> {
+  const { connect } = await import('node:net');
+  const { host, port, pathname, search } = new URL(url);
+  const sockets = await Promise.all(
+    requests.map(
+      () =>
+        new Promise<import('node:net').Socket>((resolve, reject) => {
+          const socket = connect({ host: host.split(':')[0], port: Number(port) }, () => resolve(socket));
+          socket.once('error', reject);
+        }),
+    ),
+  );
+  const answers = sockets.map(
+    (socket) =>
+      new Promise<number>((resolve) => {
+        let head = '';
+        socket.on('data', (chunk) => {
+          head += chunk;
+          const status = /^HTTP\/1\.1 (\d{3})/.exec(head);
+          if (status) {
+            resolve(Number(status[1]));
+            socket.destroy();
+          }
+        });
+        socket.on('close', () => resolve(0));
+      }),
+  );
+  requests.forEach(({ method, headers, body = '' }, i) => {
+    const lines = Object.entries({ host, connection: 'close', 'content-length': String(Buffer.byteLength(body)), ...headers });
+    sockets[i]!.write(`${method} ${pathname}${search} HTTP/1.1\r\n${lines.map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`);
+  });
+  return Promise.all(answers);
+}

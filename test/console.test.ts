@@ -2,7 +2,7 @@ import test from 'ava';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { ARTIFACTS, browserTest } from './_browser.ts';
-import { startEmulator, startServer, withinOneMinute } from './_helpers.ts';
+import { burst, sqliteStore, startEmulator, startServer, withinOneMinute } from './_helpers.ts';
 import { defineConfig } from '../core/config/bot-config.ts';
 import { on } from '../core/kernel/filters.ts';
 
@@ -335,6 +335,20 @@ test('guessing BOT_CONSOLE_TOKEN: after 10 wrong tokens in a minute every login 
   t.is((await login('console-secret-42')).status, 429, 'a right guess during the lockout is refused too');
 });
 
+test('guessing BOT_CONSOLE_TOKEN in a burst sent at once, on the default SQLite store: 10 wrong tokens answered 401, every other 429, the right one among them too', async (t) => {
+  const { api } = await startEmulator(t);
+  const server = await startServer(t, { api, consoleToken: 'console-secret-42', store: await sqliteStore(t) });
+  const url = server.url.replace(/\/wechat$/, '/console/login');
+  const login = (token: string) => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token }) });
+  await withinOneMinute();
+  const tokens = Array.from({ length: 200 }, (_, i) => (i === 100 ? 'console-secret-42' : `guess-${i}`));
+  const statuses = await burst(url, tokens.map(login));
+  t.is(statuses.filter((s) => s === 401).length, 10, 'ten wrong tokens were checked, not two hundred');
+  t.is(statuses.filter((s) => s === 429).length, statuses[100] === 204 ? 189 : 190);
+  // The right one got in only if it came before the tenth wrong one; after the burst it does not.
+  t.deepEqual(await burst(url, [login('console-secret-42')]), [429]);
+});
+
 test('a malformed JSON login is a 400, and the token it carries never reaches the log', async (t) => {
   const { api } = await startEmulator(t);
   const server = await startServer(t, { api, consoleToken: 'console-secret-42' });
@@ -347,6 +361,29 @@ test('a malformed JSON login is a 400, and the token it carries never reaches th
   t.false((await response.text()).includes('console-secret-42'));
   t.false(server.log.text().includes('console-secret-42'), server.log.text());
   t.like(server.log.lines().at(-1), { level: 40, status: 400, path: '/console/login' });
+});
+
+test('a compressed body (gzip, deflate, br), broken or not, is a 415 before any parser, never a 500 or an error in the log', async (t) => {
+  const { api, emulator } = await startEmulator(t);
+  const server = await startServer(t, { api, emulator, consoleToken: 'console-secret-42' });
+  const base = server.url.replace(/\/wechat$/, '/console');
+  const { gzipSync } = await import('node:zlib');
+  for (const [encoding, body] of [
+    ['gzip', Buffer.from('not gzip at all')],
+    ['deflate', Buffer.from('not deflate')],
+    ['br', Buffer.from('not brotli')],
+    ['gzip', gzipSync('{"token":"console-secret-42"}')],
+  ] as const) {
+    for (const path of ['/login', '/api/simulate']) {
+      const response = await fetch(`${base}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+        body,
+      });
+      t.is(response.status, 415, `${encoding} to ${path}`);
+    }
+  }
+  t.false(server.log.text().includes('"level":50'), server.log.text());
 });
 
 test('a vendor file named after an inherited member of an object (__proto__, constructor, toString) is a 404, not an error', async (t) => {

@@ -1,7 +1,17 @@
 import test, { type ExecutionContext } from 'ava';
 import { type Store } from '../core/state/store.ts';
 import { openStore } from '../core/state/open-store.ts';
-import { eventFields, memoryLogger, openid, readReply, startEmulator, startServer, testConfig, withinOneMinute } from './_helpers.ts';
+import {
+  burst,
+  eventFields,
+  memoryLogger,
+  openid,
+  readReply,
+  startEmulator,
+  startServer,
+  testConfig,
+  withinOneMinute,
+} from './_helpers.ts';
 import { dumpRedis, redisTest, startRedis } from './_redis.ts';
 
 const TOKEN = 'site-backend-token-123';
@@ -117,6 +127,26 @@ test('guessing BOT_API_TOKEN: after 10 wrong tokens in a minute, counted across 
   t.regex(locked.headers.get('retry-after') ?? '', /^\d+$/);
   t.is((await call(b.base, TOKEN)).status, 429, 'the right token during the lockout is refused too');
 });
+
+redisTest(
+  test,
+  'guessing BOT_API_TOKEN in a burst sent at once over Redis: ten wrong tokens are checked, every other is 429',
+  async (t) => {
+    const redis = await startRedis(t);
+    const store = await openStore(redis.url, { log: memoryLogger().log, namespace: 'wxbot:test' });
+    t.teardown(() => store.close());
+    const { base } = await loginServer(t, { store });
+    await withinOneMinute();
+    const statuses = await Promise.all(
+      Array.from({ length: 200 }, (_, i) =>
+        fetch(`${base}/api/login`, { method: 'POST', headers: { authorization: `Bearer guess-${i}` } }).then((r) => r.status),
+      ),
+    );
+    t.is(statuses.filter((s) => s === 401).length, 10);
+    t.is(statuses.filter((s) => s === 429).length, 190);
+    t.is((await fetch(`${base}/api/login`, { method: 'POST', headers: auth })).status, 429, 'the right token after the burst too');
+  },
+);
 
 test('creating codes is rate limited per client', async (t) => {
   const { base } = await loginServer(t, { ratePerMinute: 30 });

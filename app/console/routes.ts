@@ -108,12 +108,12 @@ export function consoleRoutes(options: ConsoleOptions): Router {
 
   // The token travels in a POST body, never in a URL; the session is an HttpOnly cookie.
   router.post('/login', json('4kb'), async (koa) => {
-    if (!(await wrong.allows(koa))) {
+    const given = (koa.request as { body?: { token?: unknown } }).body?.token;
+    const verdict = await wrong.judge(koa, consoleToken !== undefined && secretMatches(given, consoleToken));
+    if (verdict === 'limited') {
       return tooManyRequests(koa, { error: `more than ${WRONG_TOKENS_PER_MINUTE} wrong tokens in a minute from this address: wait` });
     }
-    const given = (koa.request as { body?: { token?: unknown } }).body?.token;
-    if (!consoleToken || !secretMatches(given, consoleToken)) {
-      await wrong.take(koa);
+    if (verdict === 'wrong') {
       log.warn('console: a login with a wrong token was refused');
       koa.status = 401;
       koa.body = { error: 'wrong token' };
