@@ -5,8 +5,13 @@ import Router from '@koa/router';
 import Koa from 'koa';
 import getRawBody from 'raw-body';
 import { qrPng } from '../core/api/qr-image.ts';
+import type { WechatEvent } from '../core/protocol/events.ts';
 import type { Menu } from '../core/protocol/menu.ts';
 import { QR_LIMITS } from '../core/protocol/qr-codes.ts';
+import { error, ok, type Json } from './emulator/answers.ts';
+import { EmulatedMediaStore, type EmulatedMedia } from './emulator/media.ts';
+import { EmulatedMenus } from './emulator/menus.ts';
+import { EmulatedUsers } from './emulator/users.ts';
 import { escapeHtml, htmlPage as page } from './html.ts';
 
 /** Options of {@link WechatEmulator}. */
@@ -17,6 +22,16 @@ export interface EmulatorOptions {
   tokenTtlSeconds?: number;
   /** Permanent codes an account may ever create; WeChat's is 100,000. */
   permanentQuota?: number;
+  /**
+   * True (the default): an OpenID or media_id the emulator never saw is refused (40003, 40007), as
+   * on WeChat. False: any OpenID is a follower who just wrote, any media_id exists, for tests that
+   * do not model them.
+   */
+  strict?: boolean;
+  /** OpenIDs in a page of user/get, user/tag/get and getblacklist; WeChat's is 10,000. */
+  userPageSize?: number;
+  /** Lifetime of temporary media; WeChat's is three days. */
+  mediaLifetimeSeconds?: number;
 }
 
 /** A fault to inject into the next calls of one API. */
@@ -45,7 +60,6 @@ export interface EmulatedQrCode {
   expireSeconds?: number;
 }
 
-type Json = Record<string, unknown>;
 const ACTION_NAMES = new Set(['QR_SCENE', 'QR_STR_SCENE', 'QR_LIMIT_SCENE', 'QR_LIMIT_STR_SCENE']);
 const MSG_TYPES = new Set([
   'text',
@@ -74,7 +88,16 @@ export class WechatEmulator {
   readonly calls: EmulatorCall[] = [];
   readonly qrcodes = new Map<string, EmulatedQrCode>();
   readonly customMessages: Json[] = [];
-  menu: Menu | undefined;
+  /** Template and subscribe messages sent, with their touser; typing commands. */
+  readonly templateMessages: Json[] = [];
+  readonly subscribeMessages: Json[] = [];
+  readonly typing: Json[] = [];
+  /** Followers, tags and the blacklist. */
+  readonly users: EmulatedUsers;
+  /** The default menu and the conditional ones. */
+  readonly menus = new EmulatedMenus();
+  /** Temporary media. */
+  readonly media: EmulatedMediaStore;
   readonly app: Koa;
   readonly #options: Required<EmulatorOptions>;
   readonly #tokens = new Map<string, number>(); // token → expiry, epoch ms
@@ -83,7 +106,16 @@ export class WechatEmulator {
   readonly #faults = new Map<string, Fault>();
 
   constructor(options: EmulatorOptions) {
-    this.#options = { tokenTtlSeconds: 7200, permanentQuota: QR_LIMITS.permanentSceneId.max, ...options };
+    this.#options = {
+      tokenTtlSeconds: 7200,
+      permanentQuota: QR_LIMITS.permanentSceneId.max,
+      strict: true,
+      userPageSize: 10_000,
+      mediaLifetimeSeconds: 3 * 24 * 3600,
+      ...options,
+    };
+    this.users = new EmulatedUsers({ strict: this.#options.strict, pageSize: this.#options.userPageSize });
+    this.media = new EmulatedMediaStore(this.#options.mediaLifetimeSeconds);
     this.app = new Koa();
     this.app.use(this.#routes().routes());
     // Any other API path: WeChat answers 200 with an errcode, never a bare 404 (which some clients
@@ -92,6 +124,22 @@ export class WechatEmulator {
       if (!/^\/(cgi-bin|sns)\//.test(koa.path)) return next();
       koa.body = error(40066, 'invalid url');
       return undefined;
+    });
+  }
+
+  /** The account's default menu. */
+  get menu(): Menu | undefined {
+    return this.menus.menu;
+  }
+
+  /**
+   * Takes note of a push WeChat sent the bot: who followed (through which code), who left, who
+   * wrote and opened the 48-hour window. The bot does this in emulator mode for every push.
+   */
+  observe(event: WechatEvent): void {
+    this.users.observe(event, (ticket) => {
+      const code = this.qrcodes.get(ticket);
+      return code ? (code.actionName.endsWith('STR_SCENE') ? 'str' : 'id') : undefined;
     });
   }
 
@@ -134,12 +182,15 @@ export class WechatEmulator {
 
   #routes(): Router {
     const router = new Router();
-    const endpoint = (method: 'get' | 'post', path: string, api: string, handle: (input: Json, query: Json) => Json, auth = true) => {
+    type Answer = Json | EmulatedMedia;
+    type Handler = (input: Json, query: Json, form?: FormData) => Answer | Promise<Answer>;
+    const isMedia = (answer: Answer): answer is EmulatedMedia => answer.bytes instanceof Uint8Array;
+    const endpoint = (method: 'get' | 'post' | 'form', path: string, api: string, handle: Handler, auth = true) => {
       // The other method is answered as WeChat answers it: 200 with 43001 or 43002.
       router[method === 'get' ? 'post' : 'get'](path, (koa) => {
-        koa.body = method === 'post' ? error(43002, 'require POST method') : error(43001, 'require GET method');
+        koa.body = method === 'get' ? error(43001, 'require GET method') : error(43002, 'require POST method');
       });
-      router[method](path, async (koa) => {
+      router[method === 'get' ? 'get' : 'post'](path, async (koa) => {
         const fault = this.#takeFault(api);
         if (fault?.delayMs) await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
         if (fault?.invalidJson) {
@@ -149,26 +200,64 @@ export class WechatEmulator {
           return;
         }
         const query = koa.query as Json;
-        let answer: Json;
+        let answer: Answer;
         if (fault?.errcode !== undefined) answer = error(fault.errcode, 'injected fault');
         else if (auth && this.#tokenError(query.access_token)) answer = this.#tokenError(query.access_token)!;
+        else if (method === 'form') answer = await handle({}, query, await formBody(koa.req, koa.get('content-type')));
         else {
           const read = method === 'post' ? await jsonBody(koa.req) : { body: {} };
-          answer = 'refusal' in read ? read.refusal : handle(read.body, query);
+          answer = 'refusal' in read ? read.refusal : await handle(read.body, query);
+        }
+        if (isMedia(answer)) {
+          this.calls.push({ api, errcode: 0 });
+          koa.type = answer.contentType;
+          koa.set('content-disposition', `attachment; filename="${answer.filename.replace(/["\\\r\n]/g, '_')}"`);
+          koa.body = Buffer.from(answer.bytes);
+          return;
         }
         this.calls.push({ api, errcode: Number(answer.errcode ?? 0) });
         koa.body = answer;
       });
     };
+    const users = this.users;
+    const menus = this.menus;
     endpoint('get', '/cgi-bin/token', 'token', (_, q) => this.#classicToken(q), false);
     endpoint('post', '/cgi-bin/stable_token', 'stable_token', (body) => this.#stableToken(body), false);
     endpoint('post', '/cgi-bin/qrcode/create', 'qrcode/create', (body) => this.#createQr(body));
-    endpoint('post', '/cgi-bin/menu/create', 'menu/create', (body) => this.#createMenu(body));
-    endpoint('get', '/cgi-bin/menu/get', 'menu/get', () => this.#getMenu());
-    endpoint('get', '/cgi-bin/get_current_selfmenu_info', 'get_current_selfmenu_info', () => this.#selfMenuInfo());
-    endpoint('get', '/cgi-bin/menu/delete', 'menu/delete', () => ((this.menu = undefined), ok()));
+    endpoint('post', '/cgi-bin/menu/create', 'menu/create', (body) => menus.create(body));
+    endpoint('get', '/cgi-bin/menu/get', 'menu/get', () => menus.get());
+    endpoint('get', '/cgi-bin/get_current_selfmenu_info', 'get_current_selfmenu_info', () => menus.selfMenuInfo());
+    endpoint('get', '/cgi-bin/menu/delete', 'menu/delete', () => menus.delete());
+    endpoint('post', '/cgi-bin/menu/addconditional', 'menu/addconditional', (body) => menus.addConditional(body, (id) => users.hasTag(id)));
+    endpoint('post', '/cgi-bin/menu/delconditional', 'menu/delconditional', (body) => menus.deleteConditional(body));
+    endpoint('post', '/cgi-bin/menu/trymatch', 'menu/trymatch', (body) =>
+      menus.tryMatch(
+        typeof body.user_id === 'string'
+          ? (users.get(body.user_id) ?? (this.#options.strict ? undefined : users.follow(body.user_id)))
+          : undefined,
+      ),
+    );
     endpoint('post', '/cgi-bin/message/custom/send', 'message/custom/send', (body) => this.#customSend(body));
-    endpoint('get', '/cgi-bin/user/info', 'user/info', (_, q) => this.#userInfo(q));
+    endpoint('post', '/cgi-bin/message/custom/typing', 'message/custom/typing', (body) => this.#typing(body));
+    endpoint('post', '/cgi-bin/message/template/send', 'message/template/send', (body) => this.#templateSend(body));
+    endpoint('post', '/cgi-bin/message/subscribe/bizsend', 'message/subscribe/bizsend', (body) => this.#subscribeSend(body));
+    endpoint('get', '/cgi-bin/user/info', 'user/info', (_, q) => users.info(q));
+    endpoint('post', '/cgi-bin/user/info/batchget', 'user/info/batchget', (body) => users.batchInfo(body));
+    endpoint('get', '/cgi-bin/user/get', 'user/get', (_, q) => users.followers(q));
+    endpoint('post', '/cgi-bin/user/info/updateremark', 'user/info/updateremark', (body) => users.updateRemark(body));
+    endpoint('post', '/cgi-bin/tags/create', 'tags/create', (body) => users.createTag(body));
+    endpoint('get', '/cgi-bin/tags/get', 'tags/get', () => users.listTags());
+    endpoint('post', '/cgi-bin/tags/update', 'tags/update', (body) => users.updateTag(body));
+    endpoint('post', '/cgi-bin/tags/delete', 'tags/delete', (body) => users.deleteTag(body));
+    endpoint('post', '/cgi-bin/tags/members/batchtagging', 'tags/members/batchtagging', (body) => users.tagging(body, true));
+    endpoint('post', '/cgi-bin/tags/members/batchuntagging', 'tags/members/batchuntagging', (body) => users.tagging(body, false));
+    endpoint('post', '/cgi-bin/tags/getidlist', 'tags/getidlist', (body) => users.tagsOf(body));
+    endpoint('post', '/cgi-bin/user/tag/get', 'user/tag/get', (body) => users.tagMembers(body));
+    endpoint('post', '/cgi-bin/tags/members/getblacklist', 'tags/members/getblacklist', (body) => users.blacklist(body));
+    endpoint('post', '/cgi-bin/tags/members/batchblacklist', 'tags/members/batchblacklist', (body) => users.blacklisting(body, true));
+    endpoint('post', '/cgi-bin/tags/members/batchunblacklist', 'tags/members/batchunblacklist', (body) => users.blacklisting(body, false));
+    endpoint('form', '/cgi-bin/media/upload', 'media/upload', (_, q, form) => this.media.upload(q.type, form));
+    endpoint('get', '/cgi-bin/media/get', 'media/get', (_, q) => this.media.get(q));
     endpoint('get', '/cgi-bin/ticket/getticket', 'ticket/getticket', (_, q) => this.#jsapiTicket(q));
     endpoint('get', '/sns/oauth2/access_token', 'sns/oauth2/access_token', (_, q) => this.#oauthToken(q), false);
     endpoint('get', '/sns/userinfo', 'sns/userinfo', (_, q) => this.#snsUserInfo(q), false);
@@ -372,27 +461,6 @@ export class WechatEmulator {
     return { ticket, url, ...(expireSeconds ? { expire_seconds: expireSeconds } : {}) };
   }
 
-  #createMenu(body: Json): Json {
-    const refused = menuError(body.button);
-    if (refused) return refused;
-    this.menu = JSON.parse(JSON.stringify({ button: body.button })) as Menu;
-    return ok();
-  }
-
-  // menu/get answers as WeChat does: every leaf carries an empty sub_button.
-  #getMenu(): Json {
-    if (!this.menu) return error(46003, 'menu no exist');
-    const leaf = (b: object) => ({ ...b, sub_button: [] });
-    const button = this.menu.button.map((b) => ('sub_button' in b ? { name: b.name, sub_button: b.sub_button.map(leaf) } : leaf(b)));
-    return { menu: { button, menuid: 1 } };
-  }
-
-  #selfMenuInfo(): Json {
-    if (!this.menu) return { is_menu_open: 0 };
-    const button = this.menu.button.map((b) => ('sub_button' in b ? { name: b.name, sub_button: { list: b.sub_button } } : b));
-    return { is_menu_open: 1, selfmenu_info: { button } };
-  }
-
   #customSend(body: Json): Json {
     if (typeof body.touser !== 'string' || body.touser === '') return error(40003, 'invalid openid');
     if (typeof body.msgtype !== 'string' || !MSG_TYPES.has(body.msgtype)) return error(40008, 'invalid message type');
@@ -402,23 +470,47 @@ export class WechatEmulator {
     if (body.msgtype === 'text' && !(content as { content?: unknown }).content) return error(44004, 'empty content');
     const articles = (content as { articles?: unknown }).articles;
     if (body.msgtype === 'news' && !(Array.isArray(articles) && articles.length > 0)) return error(44003, 'empty news data');
+    const mediaId = body.msgtype === 'music' ? content.thumb_media_id : content.media_id;
+    if (['image', 'voice', 'video', 'music'].includes(body.msgtype) && this.#options.strict && !this.media.has(mediaId))
+      return error(40007, 'invalid media_id');
+    const refused = this.users.messageRefusal(body.touser, true);
+    if (refused) return refused;
     this.customMessages.push(body);
     return ok();
   }
 
-  #userInfo(query: Json): Json {
-    if (typeof query.openid !== 'string' || query.openid === '') return error(40003, 'invalid openid');
-    return {
-      subscribe: 1,
-      openid: query.openid,
-      language: query.lang ?? 'zh_CN',
-      subscribe_time: Math.floor(Date.now() / 1000),
-      subscribe_scene: 'ADD_SCENE_QR_CODE',
-    };
+  #typing(body: Json): Json {
+    if (body.command !== 'Typing' && body.command !== 'CancelTyping') return error(40001, 'invalid command');
+    const refused = this.users.messageRefusal(body.touser, true);
+    if (refused) return refused;
+    this.typing.push(body);
+    return ok();
+  }
+
+  // Template and subscribe messages: to a follower, outside the 48-hour window too.
+  #templateSend(body: Json): Json {
+    const refused = this.#templateRefusal(body);
+    if (refused) return refused;
+    this.templateMessages.push(body);
+    return { errcode: 0, errmsg: 'ok', msgid: this.templateMessages.length };
+  }
+
+  #subscribeSend(body: Json): Json {
+    const refused = this.#templateRefusal(body);
+    if (refused) return refused;
+    this.subscribeMessages.push(body);
+    return ok();
+  }
+
+  #templateRefusal(body: Json): Json | undefined {
+    if (typeof body.template_id !== 'string' || body.template_id === '') return error(40037, 'invalid template_id');
+    const data = body.data;
+    if (!data || typeof data !== 'object' || Array.isArray(data)) return error(47003, 'argument invalid! data is empty');
+    for (const [key, field] of Object.entries(data as Json))
+      if (typeof (field as Json | undefined)?.value !== 'string') return error(47003, `argument invalid! data.${key}.value is empty`);
+    return this.users.messageRefusal(body.touser, false);
   }
 }
-
-const ok = (): Json => ({ errcode: 0, errmsg: 'ok' });
 
 // A POST body as WeChat reads it: JSON whatever the content type says; or, when it cannot be
 // read, WeChat's answer (44002 empty, 47001 not a JSON object).
@@ -438,54 +530,13 @@ async function jsonBody(req: IncomingMessage): Promise<{ body: Json } | { refusa
     return malformed;
   }
 }
-const error = (errcode: number, errmsg: string): Json => ({ errcode, errmsg });
 
-// WeChat's menu rules, written here from the platform's documentation rather than shared with the
-// client's validator, so the emulator can catch the client's mistakes: 40016–40020 at the top level
-// (count, type, name, key, url), 40023–40027 in sub menus; name ≤ 16 bytes on top, ≤ 60 below.
-const TYPES_WITH_KEY = [
-  'click',
-  'scancode_push',
-  'scancode_waitmsg',
-  'pic_sysphoto',
-  'pic_photo_or_album',
-  'pic_weixin',
-  'location_select',
-];
-const ALL_TYPES = [...TYPES_WITH_KEY, 'view', 'media_id', 'view_limited', 'article_id', 'article_view_limited', 'miniprogram'];
-const utf8 = (value: unknown) => (typeof value === 'string' ? Buffer.byteLength(value) : -1);
-
-function menuError(buttons: unknown): Json | undefined {
-  if (!Array.isArray(buttons) || buttons.length < 1 || buttons.length > 3) return error(40016, 'invalid button size');
-  for (const button of buttons as Json[]) {
-    if (Array.isArray(button.sub_button) && button.sub_button.length > 0) {
-      if (utf8(button.name) < 1 || utf8(button.name) > 16) return error(40018, 'invalid button name size');
-      if (button.sub_button.length > 5) return error(40023, 'invalid sub button size');
-      for (const sub of button.sub_button as Json[]) {
-        const refused = actionError(sub, 60, 40024);
-        if (refused) return refused;
-      }
-    } else {
-      const refused = actionError(button, 16, 40017);
-      if (refused) return refused;
-    }
+// A multipart body, as media/upload takes it (the file in its `media` field); undefined when it is not one.
+async function formBody(req: IncomingMessage, contentType: string): Promise<FormData | undefined> {
+  try {
+    const bytes = await getRawBody(req, { limit: '12mb' });
+    return await new Response(bytes, { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    return undefined;
   }
-  return undefined;
-}
-
-// codes: the type errcode, then name, key, url follow it (40017…40020 or 40024…40027).
-function actionError(button: Json, maxName: number, typeCode: number): Json | undefined {
-  if (typeof button.type !== 'string' || !ALL_TYPES.includes(button.type)) return error(typeCode, 'invalid button type');
-  if (utf8(button.name) < 1 || utf8(button.name) > maxName) return error(typeCode + 1, 'invalid button name size');
-  if (TYPES_WITH_KEY.includes(button.type) && (utf8(button.key) < 1 || utf8(button.key) > 128))
-    return error(typeCode + 2, 'invalid button key size');
-  if ((button.type === 'view' || button.type === 'miniprogram') && (utf8(button.url) < 1 || utf8(button.url) > 1024)) {
-    return error(typeCode + 3, 'invalid button url size');
-  }
-  if ((button.type === 'media_id' || button.type === 'view_limited') && utf8(button.media_id) < 1) return error(40007, 'invalid media_id');
-  if ((button.type === 'article_id' || button.type === 'article_view_limited') && utf8(button.article_id) < 1)
-    return error(40007, 'invalid article_id');
-  if (button.type === 'miniprogram' && (utf8(button.appid) < 1 || utf8(button.pagepath) < 1))
-    return error(40097, 'invalid args: appid and pagepath');
-  return undefined;
 }

@@ -75,6 +75,8 @@ export async function createApp(options: AppOptions) {
     services,
     plugins: [
       ...(consoleOn ? [events.plugin() as Plugin] : []),
+      // WeChat knows who followed, left and wrote, since it sent the pushes: so does its emulator.
+      ...(options.emulator ? [emulatorWitness(options.emulator)] : []),
       ...defaultPlugins(config.plugins, options.plugins),
       ...(sync ? [sync] : []),
       // Not steps of the chain: the QR renderer's worker stops when the bot closes, and the outbox
@@ -170,6 +172,17 @@ export async function createApp(options: AppOptions) {
   }
   if (settings.emulator && webAuth && api) app.use(demoPages({ webAuth, api }).routes());
   return { app, bot, sync, scenes, logins, invites, webAuth, drain: transport.drain };
+}
+
+// A first step of the chain, in emulator mode: every push is shown to the emulator, as WeChat would know it.
+function emulatorWitness(emulator: WechatEmulator): Plugin {
+  return {
+    name: 'emulator-witness',
+    middleware: (ctx, next) => {
+      emulator.observe(ctx.event);
+      return next();
+    },
+  };
 }
 
 // The 4xx status an HTTP library put on its error (http-errors, co-body, raw-body: status or statusCode).

@@ -18,7 +18,7 @@ import { openStore } from '../core/state/open-store.ts';
 import { parseXml, cdata, type XmlObject } from '../core/protocol/xml.ts';
 import type { Menu } from '../core/protocol/menu.ts';
 import type { WechatApi } from '../core/api/client.ts';
-import type { WechatEmulator } from '../app/emulator.ts';
+import type { EmulatorOptions, WechatEmulator } from '../app/emulator.ts';
 
 export const TOKEN = 'testtoken';
 export const APPID = 'wx2c2769f8efd9abc2';
@@ -282,11 +282,20 @@ export async function makeBot(t: ExecutionContext, config: BotConfig = testConfi
 /** An emulator on 127.0.0.1 and an API client talking to it; both stopped at the test's end. */
 export async function startEmulator(
   t: ExecutionContext,
-  options: { store?: Store; tokenMode?: 'stable' | 'classic'; timeoutMs?: number; busyRetryMs?: number[]; metrics?: Metrics } = {},
+  options: {
+    store?: Store;
+    tokenMode?: 'stable' | 'classic';
+    timeoutMs?: number;
+    busyRetryMs?: number[];
+    metrics?: Metrics;
+    /** The emulator refuses OpenIDs and media_ids it never saw, as WeChat does; by default any is taken. */
+    strict?: boolean;
+    emulator?: Omit<EmulatorOptions, 'appId' | 'secret' | 'strict'>;
+  } = {},
 ) {
   const { WechatEmulator } = await import('../app/emulator.ts');
   const { WechatApi } = await import('../core/api/client.ts');
-  const emulator = new WechatEmulator({ appId: APPID, secret: 'test-secret' });
+  const emulator = new WechatEmulator({ appId: APPID, secret: 'test-secret', strict: options.strict ?? false, ...options.emulator });
   const served = await emulator.listen();
   t.teardown(served.close);
   const log = memoryLogger();
@@ -326,11 +335,11 @@ export async function sqliteStore(t: ExecutionContext): Promise<Store> {
  * Runs what `npm start` runs (or another command of the bin), as its own process (so signals reach
  * it), in the repository or another folder; killed at the test's end.
  */
-export function runApp(t: ExecutionContext, env: NodeJS.ProcessEnv, options: { command?: string; cwd?: string } = {}) {
+export function runApp(t: ExecutionContext, env: NodeJS.ProcessEnv, options: { command?: string; args?: string[]; cwd?: string } = {}) {
   // By absolute paths, so that any working folder will do.
   const tsx = import.meta.resolve('tsx');
   const bin = new URL('../app/cli/bin.ts', import.meta.url).pathname;
-  const child = spawn(process.execPath, ['--import', tsx, bin, options.command ?? 'start'], {
+  const child = spawn(process.execPath, ['--import', tsx, bin, options.command ?? 'start', ...(options.args ?? [])], {
     cwd: options.cwd ?? new URL('..', import.meta.url).pathname,
     env,
     stdio: ['ignore', 'pipe', 'pipe'],

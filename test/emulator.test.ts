@@ -5,6 +5,7 @@ import { PNG } from 'pngjs';
 // @ts-expect-error co-wechat-api ships no types
 import CoWechatApiModule from 'co-wechat-api';
 import { WechatEmulator } from '../app/emulator.ts';
+import { runApp } from './_helpers.ts';
 
 // jsqr is CommonJS with an ES-style default: under NodeNext its function is at .default.
 const jsQR = jsQRModule.default;
@@ -19,6 +20,7 @@ interface CoWechatApiClient {
   showQRCodeURL(ticket: string): string;
   sendText(openid: string, text: string): Promise<Record<string, unknown>>;
   getUser(openid: string): Promise<Record<string, unknown>>;
+  getFollowers(): Promise<Record<string, unknown>>;
 }
 const CoWechatApi = CoWechatApiModule as new (appid: string, secret: string) => CoWechatApiClient;
 
@@ -137,13 +139,13 @@ test('showqrcode serves the image of a code the emulator made, which reads back 
   t.is((await fetch(`${served.url}/cgi-bin/showqrcode?ticket=nope`)).status, 404);
 });
 
-test('a third-party SDK from npm (co-wechat-api) works against the emulator: token, menu, QR codes and their image, customer-service message, user', async (t) => {
-  const instance = new WechatEmulator({ appId: 'wxE', secret: 'sE' });
-  const served = await instance.listen();
-  t.teardown(served.close);
+test('a third-party SDK from npm (co-wechat-api) works against `wechat-mp-bot emulator`: token, menu, QR codes and their image, customer-service message, users', async (t) => {
+  const cli = runApp(t, { ...process.env }, { command: 'emulator', args: ['--appid', 'wxE', '--secret', 'sE', '--followers', '2'] });
+  const [, url] = await cli.until(/WeChat emulator: (http:\/\/127\.0\.0\.1:\d+)/);
+  t.regex((await cli.until(/followers +(.+)/))[1]!, /oEmulatedUser0001 … oEmulatedUser0002/);
   const api = new CoWechatApi('wxE', 'sE');
-  api.prefix = `${served.url}/cgi-bin/`;
-  api.mpPrefix = `${served.url}/cgi-bin/`;
+  api.prefix = `${url}/cgi-bin/`;
+  api.mpPrefix = `${url}/cgi-bin/`;
   const menu = { button: [{ type: 'click', name: '今日', key: 'TODAY' }] };
   t.like(await api.createMenu(menu), { errcode: 0 });
   t.like(await api.getMenu(), { menu: { button: [{ name: '今日', key: 'TODAY' }] } });
@@ -152,8 +154,11 @@ test('a third-party SDK from npm (co-wechat-api) works against the emulator: tok
   const permanent = await api.createLimitQRCode(100);
   const image = await fetch(api.showQRCodeURL(permanent.ticket));
   t.is(image.headers.get('content-type'), 'image/png');
-  t.like(await api.sendText('oSomeUser', 'hello'), { errcode: 0 });
-  t.like(instance.customMessages.at(-1), { touser: 'oSomeUser', text: { content: 'hello' } });
-  t.like(await api.getUser('oSomeUser'), { openid: 'oSomeUser' });
-  t.is(instance.count('token'), 1, 'one token for all of it');
+  t.like(await api.sendText('oEmulatedUser0001', 'hello'), { errcode: 0 });
+  await t.throwsAsync(api.sendText('oSomeoneElse', 'hello'), { message: 'invalid openid' }, 'an OpenID WeChat never gave is refused');
+  t.like(await api.getUser('oEmulatedUser0002'), { subscribe: 1, openid: 'oEmulatedUser0002', tagid_list: [] });
+  const list = (await api.getFollowers()) as { total: number; data: { openid: string[] } };
+  t.deepEqual(list.data.openid, ['oEmulatedUser0001', 'oEmulatedUser0002']);
+  cli.child.kill('SIGTERM');
+  t.is(await cli.exited, 0);
 });

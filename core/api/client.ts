@@ -5,7 +5,11 @@ import { NO_METRICS, type Metrics } from '../kernel/metrics.ts';
 import { validateMenu, type Menu } from '../protocol/menu.ts';
 import type { NormalReply } from '../protocol/reply.ts';
 import type { Store } from '../state/store.ts';
+import { DownloadedFile, type Json } from './calls.ts';
 import { SharedCredential } from './credential.ts';
+import { MediaApi } from './media.ts';
+import { BlacklistApi, TagApi } from './tags.ts';
+import { UserApi, type FollowerInfo } from './users.ts';
 import { describeFailure, TokenManager, type TokenMode } from './token.ts';
 
 /** Options of {@link WechatApi}. */
@@ -62,10 +66,52 @@ export type CustomMessage =
 /** The account's menu as menu/get returns it. */
 export interface MenuInfo {
   menu: Menu & { menuid?: number };
-  conditionalmenu?: unknown[];
+  conditionalmenu?: ConditionalMenuInfo[];
 }
 
-type Json = Record<string, unknown>;
+/**
+ * Who sees a conditional menu (个性化菜单): at least one field. tag_id is a tag's id as a string;
+ * client_platform_type is 1 iOS, 2 Android, 3 others; country, province and city as WeChat
+ * spells them (a province needs its country, a city its province).
+ */
+export interface MatchRule {
+  tag_id?: string;
+  sex?: string;
+  country?: string;
+  province?: string;
+  city?: string;
+  client_platform_type?: string;
+  language?: string;
+}
+
+/** A conditional menu as menu/get lists it. */
+export interface ConditionalMenuInfo extends Menu {
+  matchrule: MatchRule;
+  menuid: number;
+}
+
+/** A template message (message/template/send), without touser. */
+export interface TemplateMessage {
+  template_id: string;
+  /** Each keyword of the template: `{ thing1: { value: '…' } }`. */
+  data: Record<string, { value: string; color?: string }>;
+  /** Where a tap leads. */
+  url?: string;
+  /** A mini program a tap opens instead (url is the fallback for old clients). */
+  miniprogram?: { appid: string; pagepath?: string };
+  /** Makes a resend of the same message a no-op on WeChat's side. */
+  client_msg_id?: string;
+}
+
+/** A subscribe message (message/subscribe/bizsend), without touser: the user must have accepted the template. */
+export interface SubscribeMessage {
+  template_id: string;
+  data: Record<string, { value: string }>;
+  page?: string;
+  miniprogram?: { appid: string; pagepath?: string };
+}
+
+type Body = Json | FormData;
 
 /** What the app adds to each push's context: WeChat's API, when the bot has one. */
 export interface ApiFlavor {
@@ -85,6 +131,14 @@ export class WechatApi {
   readonly appId: string;
   /** Web authorization's page: https://open.weixin.qq.com, or the emulator. */
   readonly authorizeBase: string;
+  /** Followers: user/info, batchget, user/get (all of them, as an async iterator), remarks. */
+  readonly users: UserApi;
+  /** Tags: create, list, rename, delete, tag and untag in calls of 50, a user's tags, a tag's members. */
+  readonly tags: TagApi;
+  /** The blacklist: list, add, remove. */
+  readonly blacklist: BlacklistApi;
+  /** Temporary media: upload (multipart) and get. */
+  readonly media: MediaApi;
   readonly #options: ApiOptions;
   readonly #jsapiTickets: SharedCredential;
 
@@ -104,6 +158,10 @@ export class WechatApi {
         return { value: answer.ticket, lifetimeS: answer.expires_in };
       },
     });
+    this.users = new UserApi(this);
+    this.tags = new TagApi(this);
+    this.blacklist = new BlacklistApi(this);
+    this.media = new MediaApi(this);
     this.tokens = new TokenManager({
       appId: options.appId,
       secret: options.secret,
@@ -137,6 +195,29 @@ export class WechatApi {
   async post(path: string, body: Json, query: Record<string, string> = {}): Promise<Json> {
     const api = endpointOf(path, query);
     return this.#call(api, 'POST', `/cgi-bin/${api}`, body, query);
+  }
+
+  /**
+   * Uploads a multipart form (media/upload and the like) with what every call gets, as {@link post} does.
+   * @example
+   * const form = new FormData(); form.set('media', new Blob([bytes]), 'a.png')
+   * await api.upload('media/upload', form, { type: 'image' })
+   */
+  async upload(path: string, form: FormData, query: Record<string, string> = {}): Promise<Json> {
+    const api = endpointOf(path, query);
+    return this.#call(api, 'POST', `/cgi-bin/${api}`, form, query);
+  }
+
+  /**
+   * Downloads what an endpoint answers with a file (media/get): its bytes, or the JSON it answers
+   * instead (a video's URL). Errcodes throw ApiError as in {@link get}.
+   * @example
+   * const answer = await api.download('media/get', { media_id })
+   * if (answer instanceof Uint8Array) …
+   */
+  async download(path: string, query: Record<string, string> = {}): Promise<Json | DownloadedFile> {
+    const api = endpointOf(path, query);
+    return this.#call(api, 'GET', `/cgi-bin/${api}`, undefined, query, true);
   }
 
   /**
@@ -188,8 +269,36 @@ export class WechatApi {
     return this.#call('get_current_selfmenu_info', 'GET', '/cgi-bin/get_current_selfmenu_info');
   }
 
+  /** Deletes the menu, and every conditional menu with it. */
   async deleteMenu(): Promise<void> {
     await this.#call('menu/delete', 'GET', '/cgi-bin/menu/delete');
+  }
+
+  /**
+   * Adds a conditional menu (个性化菜单), shown to the followers its rule matches; returns its
+   * menuid. The account needs a default menu first (65303). WeChat cannot change one: delete it
+   * and add it again.
+   * @example
+   * const menuid = await api.addConditionalMenu({ button, matchrule: { tag_id: '101' } })
+   */
+  async addConditionalMenu(menu: Menu & { matchrule: MatchRule }): Promise<number> {
+    const issues = validateMenu({ button: menu.button });
+    if (issues.length > 0) throw new ApiArgumentError(issues.map((i) => `${i.path}: ${i.message}`).join('; '));
+    const answer = await this.#call('menu/addconditional', 'POST', '/cgi-bin/menu/addconditional', menu as unknown as Json);
+    if (typeof answer.menuid !== 'number' && typeof answer.menuid !== 'string')
+      throw new ApiError('menu/addconditional', undefined, 'no menuid in the answer');
+    return Number(answer.menuid);
+  }
+
+  /** Deletes one conditional menu (65301 when there is none of that id). */
+  async deleteConditionalMenu(menuid: number): Promise<void> {
+    await this.#call('menu/delconditional', 'POST', '/cgi-bin/menu/delconditional', { menuid: String(menuid) });
+  }
+
+  /** The menu a follower sees (their OpenID or WeChat ID): the conditional one their rule picks, or the default. */
+  async tryMatchMenu(userId: string): Promise<Menu> {
+    const answer = await this.#call('menu/trymatch', 'POST', '/cgi-bin/menu/trymatch', { user_id: userId });
+    return { button: (answer.button as Menu['button'] | undefined) ?? [] };
   }
 
   /** Sends a customer-service message (within 48 h of the user's last interaction). */
@@ -198,9 +307,37 @@ export class WechatApi {
     await this.#call('message/custom/send', 'POST', '/cgi-bin/message/custom/send', { touser: openid, ...message });
   }
 
-  /** A user's info; nickname and avatar are no longer given since 2021. */
-  async userInfo(openid: string, lang = 'zh_CN'): Promise<Json> {
-    return this.#call('user/info', 'GET', '/cgi-bin/user/info', undefined, { openid, lang });
+  /**
+   * Sends a template message; returns its msgid. WeChat reports delivery later, in a
+   * TEMPLATESENDJOBFINISH push. Not bound to the 48-hour window, but to the user following (43004).
+   * @example
+   * await ctx.api.sendTemplate(openid, { template_id, data: { thing1: { value: '已发货' } }, url })
+   */
+  async sendTemplate(openid: string, message: TemplateMessage): Promise<number> {
+    if (!openid) throw new ApiArgumentError('sendTemplate needs the OpenID of the user');
+    const answer = await this.#call('message/template/send', 'POST', '/cgi-bin/message/template/send', { touser: openid, ...message });
+    return Number(answer.msgid ?? 0);
+  }
+
+  /**
+   * Sends a subscribe message (订阅通知) of a template the user accepted (43101 when they did not).
+   * @example
+   * await ctx.api.sendSubscribe(openid, { template_id, data: { thing1: { value: '预约成功' } }, page: 'https://…' })
+   */
+  async sendSubscribe(openid: string, message: SubscribeMessage): Promise<void> {
+    if (!openid) throw new ApiArgumentError('sendSubscribe needs the OpenID of the user');
+    await this.#call('message/subscribe/bizsend', 'POST', '/cgi-bin/message/subscribe/bizsend', { touser: openid, ...message });
+  }
+
+  /** Shows "对方正在输入" to the user for up to 15 s, or cancels it; within the 48-hour window. */
+  async typing(openid: string, typing = true): Promise<void> {
+    const command = typing ? 'Typing' : 'CancelTyping';
+    await this.#call('message/custom/typing', 'POST', '/cgi-bin/message/custom/typing', { touser: openid, command });
+  }
+
+  /** A user's info; the same as `users.info`. */
+  async userInfo(openid: string, lang = 'zh_CN'): Promise<FollowerInfo> {
+    return this.users.info(openid, lang);
   }
 
   /** The JS-SDK's jsapi_ticket, shared and refreshed like the access_token. */
@@ -243,7 +380,23 @@ export class WechatApi {
     return answer;
   }
 
-  async #call(api: string, method: 'GET' | 'POST', path: string, body?: Json, query: Record<string, string> = {}): Promise<Json> {
+  async #call(api: string, method: 'GET' | 'POST', path: string, body?: Body, query?: Record<string, string>): Promise<Json>;
+  async #call(
+    api: string,
+    method: 'GET' | 'POST',
+    path: string,
+    body: Body | undefined,
+    query: Record<string, string>,
+    file: true,
+  ): Promise<Json | DownloadedFile>;
+  async #call(
+    api: string,
+    method: 'GET' | 'POST',
+    path: string,
+    body?: Body,
+    query: Record<string, string> = {},
+    file = false,
+  ): Promise<Json | DownloadedFile> {
     const delays = this.#options.busyRetryMs ?? [300, 1000, 3000];
     for (let busy = 0, refreshed = false; ;) {
       const token = await this.tokens.get().catch((error: unknown) => {
@@ -251,7 +404,9 @@ export class WechatApi {
         const why = error instanceof Error ? error.message : String(error);
         throw new ApiError(api, undefined, `not sent: the token could not be fetched (${why})`, { reached: false, cause: error });
       });
-      const answer = await this.#request(api, method, path, token, body, query);
+      const url = `${this.#options.base}${path}?${new URLSearchParams({ access_token: token, ...query })}`;
+      const answer = await this.#fetch(api, method, url, body, file);
+      if (answer instanceof DownloadedFile) return answer;
       const errcode = typeof answer.errcode === 'number' ? answer.errcode : 0;
       if (errcode === 0) return answer;
       if (STALE_TOKEN.has(errcode) && !refreshed) {
@@ -270,25 +425,31 @@ export class WechatApi {
     }
   }
 
-  async #request(
-    api: string,
-    method: string,
-    path: string,
-    token: string,
-    body: Json | undefined,
-    query: Record<string, string>,
-  ): Promise<Json> {
-    return this.#fetch(api, method, `${this.#options.base}${path}?${new URLSearchParams({ access_token: token, ...query })}`, body);
-  }
-
-  async #fetch(api: string, method: string, url: string, body: Json | undefined): Promise<Json> {
+  async #fetch(api: string, method: string, url: string, body: Body | undefined): Promise<Json>;
+  async #fetch(api: string, method: string, url: string, body: Body | undefined, file: boolean): Promise<Json | DownloadedFile>;
+  async #fetch(api: string, method: string, url: string, body: Body | undefined, file = false): Promise<Json | DownloadedFile> {
     const metrics = this.#options.metrics ?? NO_METRICS;
     try {
       const response = await fetch(url, {
         method,
-        ...(body ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) } : {}),
+        // A form sets its own multipart content type, boundary included.
+        ...(body instanceof FormData
+          ? { body }
+          : body
+            ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
+            : {}),
         signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5000),
       });
+      // A file comes as itself; an error, even from a file's endpoint, as JSON (or text/plain JSON).
+      const type = response.headers.get('content-type') ?? '';
+      if (file && !/json|text\/plain/i.test(type)) {
+        metrics.apiCall(api, 0);
+        return new DownloadedFile(
+          new Uint8Array(await response.arrayBuffer()),
+          type,
+          filenameOf(response.headers.get('content-disposition')),
+        );
+      }
       const answer: unknown = await response.json();
       if (typeof answer !== 'object' || answer === null || Array.isArray(answer)) throw new SyntaxError('not an object');
       const { errcode } = answer as Json;
@@ -299,6 +460,11 @@ export class WechatApi {
       throw new ApiError(api, undefined, describeFailure(error), { reached: !neverLeft(error) });
     }
   }
+}
+
+// filename="a.jpg" in Content-Disposition, as WeChat names a downloaded file.
+function filenameOf(disposition: string | null): string | undefined {
+  return disposition?.match(/filename="?([^";]+)"?/)?.[1];
 }
 
 // The endpoint of a path given to get/post: `tags/get` or `/cgi-bin/tags/get`. Its query goes apart,
@@ -358,4 +524,4 @@ export function customMessageOf(reply: NormalReply): CustomMessage | undefined {
   }
 }
 
-export { ApiArgumentError, ApiError, QR_LIMITS };
+export { ApiArgumentError, ApiError, DownloadedFile, QR_LIMITS };

@@ -13,6 +13,22 @@ const HINTS: Record<number, string> = {
   45015: "outside the 48-hour customer-service window: the user hasn't interacted recently",
   45047: 'too many customer-service messages without a reply from the user',
   46003: 'the account has no menu',
+  40003: 'not an OpenID of a user of this account',
+  40007: 'no such media_id: temporary media last three days; upload it again',
+  40032: 'too many OpenIDs in one call (50 a tagging, 20 a blacklisting, 100 a batchget)',
+  40037: 'no such template_id: add the template in the account console (广告与服务 → 模板消息)',
+  43101: 'the user has not accepted this subscribe message (or used up what they accepted)',
+  45056: 'an account may have at most 100 tags',
+  45057: 'a tag with more than 100,000 followers cannot be deleted',
+  45058: "tags 0, 1 and 2 are the system's own and cannot be changed",
+  45059: 'a follower may carry at most 20 tags',
+  45157: 'that tag name is taken (or empty)',
+  45158: 'a tag name is at most 30 bytes (10 Chinese characters)',
+  45159: 'no such tag id',
+  65301: 'no conditional menu has that menuid',
+  65302: 'no such user',
+  65303: 'the account needs a default menu (menu/create) before a conditional one',
+  65304: 'the matchrule is empty: give at least one of tag_id, sex, country, province, city, client_platform_type, language',
 };
 
 /**
