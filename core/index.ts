@@ -35,7 +35,17 @@ export {
   type ApiOptions,
   type CustomMessage,
   type QrCode,
+  type MatchRule,
+  type ConditionalMenuInfo,
+  type TemplateMessage,
+  type SubscribeMessage,
+  DownloadedFile,
 } from './api/client.ts';
+export type { FollowerInfo, UserApi } from './api/users.ts';
+export { TAG_LIMITS, type Tag, type TagApi, type BlacklistApi } from './api/tags.ts';
+export { MEDIA_LIFETIME_S, type MediaApi, type MediaType, type UploadedMedia } from './api/media.ts';
+export type { ConditionalMenuConfig, MatchRuleConfig } from './protocol/conditional-menu.ts';
+export { CampaignTagger } from './features/campaign-tags.ts';
 export { qrPng, qrSvg, type QrImageOptions } from './api/qr-image.ts';
 export { Scenes, type CreatedScene, type SceneContext, type SceneHandler, type SceneHit } from './features/scenes.ts';
 export { Logins, type LoginOptions, type LoginStatus } from './features/logins.ts';
@@ -45,6 +55,7 @@ export { jssdkConfig, jssdkSignature, type JssdkConfig } from './protocol/jssdk.
 export {
   campaignSeries,
   campaignStats,
+  campaignTags,
   clickRouter,
   dedupe,
   defaultPlugins,

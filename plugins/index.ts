@@ -1,4 +1,5 @@
 import type { Plugin } from '../core/config/bot-config.ts';
+import { campaignTags } from './campaign-tags.ts';
 import { clickRouter } from './click-router.ts';
 import { dedupe, type DedupeOptions } from './dedupe.ts';
 import { fallback } from './fallback.ts';
@@ -12,14 +13,24 @@ export interface DefaultPluginsOptions {
 }
 
 /**
- * The chain, top to bottom: dedupe → unsubscribe purge → scene campaign → welcome → click router
- * → the author's plugins → fallback. Each plugin takes what it needs from the services at init.
+ * The chain, top to bottom: dedupe → unsubscribe purge → campaign tags → scene campaign → welcome
+ * → click router → the author's plugins → fallback. (Campaign tags act after the chain below it has
+ * answered: it queues the tag once the campaign is known.) Each plugin takes what it needs from the services at init.
  * @example
  * new Bot({ services, plugins: defaultPlugins(services.config.plugins) })
  */
 export function defaultPlugins(authorPlugins: readonly Plugin[] = [], options: DefaultPluginsOptions = {}): Plugin[] {
-  return [dedupe(options.dedupe), unsubscribePurge(), sceneCampaign(), welcome(), clickRouter(), ...authorPlugins, fallback()];
+  return [
+    dedupe(options.dedupe),
+    unsubscribePurge(),
+    campaignTags(),
+    sceneCampaign(),
+    welcome(),
+    clickRouter(),
+    ...authorPlugins,
+    fallback(),
+  ];
 }
 
 export { campaignSeries, campaignStats, type CampaignSeries, type CampaignStats } from './scene-campaign.ts';
-export { clickRouter, dedupe, fallback, sceneCampaign, unsubscribePurge, welcome, type DedupeOptions };
+export { campaignTags, clickRouter, dedupe, fallback, sceneCampaign, unsubscribePurge, welcome, type DedupeOptions };

@@ -1,9 +1,12 @@
 import type { Plugin, ResolvedConfig } from '../core/config/bot-config.ts';
 import type { Logger } from '../core/kernel/log.ts';
-import type { Menu } from '../core/protocol/menu.ts';
 import type { WechatApi } from '../core/api/client.ts';
 import { clearUncertain, createCampaignCode, creationState, readQrRecord, type CreationState } from '../core/api/qr-records.ts';
 import type { Store } from '../core/state/store.ts';
+import { syncConditionalMenus, syncTags, type AudienceAction } from './sync-audiences.ts';
+import { sameMenu } from './sync-menu.ts';
+
+export { sameMenu };
 
 /** What one pass of the sync did (or, in a dry run, would do). */
 export interface SyncReport {
@@ -15,6 +18,10 @@ export interface SyncReport {
     action: 'created' | 'renewed' | 'kept' | 'would create' | 'would renew' | 'failed' | 'uncertain';
     expiresAt?: number;
   }[];
+  /** The tags the config names: found, or created. */
+  tags: AudienceAction[];
+  /** The conditional menus: added, re-created when changed, deleted when gone from the config. */
+  conditionalMenus: AudienceAction[];
   errors: string[];
   /** Problems that need a person, not a retry. */
   warnings: string[];
@@ -50,7 +57,16 @@ export async function syncOnce(
   { dryRun = false, retryUncertain = false, renewAtShare = 0.1 } = {},
 ): Promise<SyncReport> {
   const { api, config } = target;
-  const report: SyncReport = { at: Date.now(), dryRun, menu: 'not configured', campaigns: [], errors: [], warnings: [] };
+  const report: SyncReport = {
+    at: Date.now(),
+    dryRun,
+    menu: 'not configured',
+    campaigns: [],
+    tags: [],
+    conditionalMenus: [],
+    errors: [],
+    warnings: [],
+  };
   const fail = (what: string, error: unknown) => {
     const message = `${what}: ${error instanceof Error ? error.message : String(error)}`;
     report.errors.push(message);
@@ -69,6 +85,21 @@ export async function syncOnce(
     } catch (error) {
       report.menu = 'failed';
       fail('menu', error);
+    }
+  }
+
+  // Tags before the conditional menus that name them; both after the default menu they need.
+  let tagIds = new Map<string, number>();
+  try {
+    tagIds = await syncTags(api, config, dryRun, report.tags);
+  } catch (error) {
+    fail('tags', error);
+  }
+  if (config.menu && report.menu !== 'failed') {
+    try {
+      await syncConditionalMenus(api, store, config, tagIds, dryRun, report.conditionalMenus);
+    } catch (error) {
+      fail('conditional menus', error);
     }
   }
 
@@ -168,21 +199,4 @@ export function syncPlugin(options: SyncOptions = {}): Plugin & { readonly first
       clearTimeout(timer);
     },
   };
-}
-
-/**
- * Compares two menus as WeChat stores them: menu/get adds an empty sub_button to every leaf and a
- * menuid, and key order does not matter.
- */
-export function sameMenu(a: unknown, b: Menu): boolean {
-  return JSON.stringify(canonical({ button: (a as Menu | undefined)?.button })) === JSON.stringify(canonical(b));
-}
-
-function canonical(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(canonical);
-  if (typeof value !== 'object' || value === null) return value;
-  const entries = Object.entries(value)
-    .filter(([key, v]) => key !== 'menuid' && !(key === 'sub_button' && Array.isArray(v) && v.length === 0) && v !== undefined)
-    .sort(([x], [y]) => (x < y ? -1 : 1));
-  return Object.fromEntries(entries.map(([key, v]) => [key, canonical(v)]));
 }

@@ -7,7 +7,7 @@ import { startRuntime } from '../runtime.ts';
 import { loadDotEnv, readSettings } from '../settings.ts';
 
 export const USAGE = `usage: wechat-mp-bot sync [options]
-Applies the config's menu and campaigns to the account once, and prints what it did.
+Applies the config's menu, campaigns, tags and conditional menus to the account once, and prints what it did.
 options:
   --dry-run           print what would change, touching nothing
   --retry-uncertain   create permanent codes whose creation was interrupted (after checking the account)
@@ -32,6 +32,8 @@ export async function syncCommand(argv: string[]): Promise<number> {
     for (const c of report.campaigns) {
       console.log(`campaign ${c.name}: ${c.action}${c.expiresAt ? ` (expires ${new Date(c.expiresAt).toISOString()})` : ''}`);
     }
+    for (const tag of report.tags) console.log(`tag ${tag.name}: ${tag.action}`);
+    for (const menu of report.conditionalMenus) console.log(`conditional menu ${menu.name}: ${menu.action}`);
     for (const error of report.errors) console.error(`error: ${error}`);
     for (const warning of report.warnings) console.error(`warning: ${warning}`);
     return report.errors.length > 0 ? 1 : 0;

@@ -13,6 +13,7 @@ import { clickKeysIn, validateMenu, type ClickKeysOf, type ConfigIssue, type Men
 import type { Invites, InviteOptions } from '../features/invites.ts';
 import type { LoginOptions, Logins } from '../features/logins.ts';
 import { normalizeReply, ReplyError } from '../protocol/reply.ts';
+import { TAGS_PER_ACCOUNT, validateConditionalMenu, validateTagName, type ConditionalMenuConfig } from '../protocol/conditional-menu.ts';
 
 /** What the campaign plugin adds to the context: `name` is one of the config's campaign names. */
 export interface CampaignFlavor<N extends string = string> {
@@ -70,6 +71,11 @@ export type CampaignConfig<N extends string = string> = CampaignCode & {
   readonly scan?: Answer<ContextOf<'scan', BotContext<N>>>;
   /** Free text for people: where the code is printed. */
   readonly description?: string;
+  /**
+   * A WeChat tag (用户标签) put on every user the code brings, by follow or by scan: the account's
+   * console can filter and mass-send by it, and a conditional menu can be shown to it.
+   */
+  readonly tag?: string;
 };
 
 /**
@@ -84,6 +90,11 @@ export interface BotConfig<M extends Menu = Menu, N extends string = string> {
   readonly menu?: M;
   /** Parametric QR campaigns by name; their names are the type of `ctx.campaign.name`. */
   readonly campaigns?: { readonly [K in N]: CampaignConfig<N> };
+  /**
+   * Conditional menus (个性化菜单) by name, each shown instead of `menu` to the followers its
+   * matchrule picks; `matchrule.tag` names a tag (created if missing).
+   */
+  readonly conditionalMenus?: { readonly [name: string]: ConditionalMenuConfig };
   /**
    * An answer for every `click` key of the menu: a missing key is a compile error, and an answer
    * for a key no button has (a misspelt one) stops the start. The index signature gives handlers
@@ -121,6 +132,9 @@ export interface ResolvedConfig {
   readonly welcome: Answer<ContextOf<'subscribe', BotContext>> | undefined;
   readonly menu: Menu | undefined;
   readonly campaigns: ReadonlyMap<string, CampaignConfig>;
+  readonly conditionalMenus: ReadonlyMap<string, ConditionalMenuConfig>;
+  /** Every tag the config names (campaigns' and matchrules'), each once. */
+  readonly tags: readonly string[];
   /** Campaign name by scene, as the scene arrives in EventKey (a decimal string for scene_id). */
   readonly scenes: ReadonlyMap<string, string>;
   readonly clicks: ReadonlyMap<string, ClickAnswer>;
@@ -166,6 +180,7 @@ export function resolveConfig(config: BotConfig<Menu, string>): ResolvedConfig {
     }
     checkAnswer(campaign.welcome, `${at}.welcome`, issues);
     checkAnswer(campaign.scan, `${at}.scan`, issues);
+    if (campaign.tag !== undefined) issues.push(...validateTagName(campaign.tag, `${at}.tag`));
     const scene = String(campaign.scene);
     const taken = scenes.get(scene);
     if (taken) issues.push({ path: `${at}.scene`, message: `scene ${JSON.stringify(scene)} is already used by campaigns.${taken}` });
@@ -173,10 +188,27 @@ export function resolveConfig(config: BotConfig<Menu, string>): ResolvedConfig {
     campaigns.set(name, campaign);
   }
 
+  const conditionalMenus = new Map(Object.entries<ConditionalMenuConfig>(config.conditionalMenus ?? {}));
+  for (const [name, menu] of conditionalMenus) issues.push(...validateConditionalMenu(menu, `conditionalMenus.${name}`));
+  if (conditionalMenus.size > 0 && config.menu === undefined)
+    issues.push({
+      path: 'conditionalMenus',
+      message: 'needs a menu: WeChat shows a conditional menu only on an account with a default one (65303)',
+    });
+  const tags = [
+    ...new Set([
+      ...[...campaigns.values()].flatMap((c) => (typeof c.tag === 'string' ? [c.tag] : [])),
+      ...[...conditionalMenus.values()].flatMap((m) => (typeof m?.matchrule?.tag === 'string' ? [m.matchrule.tag] : [])),
+    ]),
+  ];
+  if (tags.length > TAGS_PER_ACCOUNT) issues.push({ path: 'campaigns', message: `names ${tags.length} tags; an account has at most 100` });
+
   const clicks = new Map(Object.entries<ClickAnswer>(config.clicks ?? {}));
   for (const [key, given] of clicks) checkAnswer(given, `clicks.${key}`, issues);
   if (config.menu !== undefined && issues.length === 0) {
+    // A click key of any menu, default or conditional, needs its answer.
     const keys = clickKeysIn(config.menu);
+    for (const [name, menu] of conditionalMenus) clickKeysIn(menu, `conditionalMenus.${name}`, keys);
     for (const [key, path] of keys) {
       if (!clicks.has(key)) issues.push({ path: `${path}.key`, message: `click key ${JSON.stringify(key)} has no answer in clicks` });
     }
@@ -204,6 +236,8 @@ export function resolveConfig(config: BotConfig<Menu, string>): ResolvedConfig {
     welcome: config.welcome,
     menu: config.menu,
     campaigns,
+    conditionalMenus,
+    tags,
     scenes,
     clicks,
     fallback: config.fallback,

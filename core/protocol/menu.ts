@@ -82,13 +82,12 @@ export function validateMenu(menu: unknown, path = 'menu'): ConfigIssue[] {
 }
 
 /** The key of every `click` button, with its path. */
-export function clickKeysIn(menu: Menu | undefined): Map<string, string> {
-  const found = new Map<string, string>();
+export function clickKeysIn(menu: Menu | undefined, path = 'menu', found = new Map<string, string>()): Map<string, string> {
   menu?.button.forEach((button, i) => {
     const actions =
       'sub_button' in button
-        ? button.sub_button.map((b, j) => [b, `menu.button[${i}].sub_button[${j}]`] as const)
-        : [[button, `menu.button[${i}]`] as const];
+        ? button.sub_button.map((b, j) => [b, `${path}.button[${i}].sub_button[${j}]`] as const)
+        : [[button, `${path}.button[${i}]`] as const];
     for (const [action, path] of actions) if (action.type === 'click') found.set(action.key, path);
   });
   return found;
