@@ -117,6 +117,11 @@ export class WechatEmulator {
     this.users = new EmulatedUsers({ strict: this.#options.strict, pageSize: this.#options.userPageSize });
     this.media = new EmulatedMediaStore(this.#options.mediaLifetimeSeconds);
     this.app = new Koa();
+    // Its authorize page asks for consent, as WeChat's does: no other page may frame it.
+    this.app.use((koa, next) => {
+      koa.set({ 'X-Frame-Options': 'DENY', 'Content-Security-Policy': "frame-ancestors 'none'", 'X-Content-Type-Options': 'nosniff' });
+      return next();
+    });
     this.app.use(this.#routes().routes());
     // Any other API path: WeChat answers 200 with an errcode, never a bare 404 (which some clients
     // would take for success).

@@ -20,7 +20,16 @@ export { dedupeKeyOf, EVENT_TYPES, toEvent, type EventOf, type EventType, type W
 export { answer, click, on, type Answer, type ClickMiddleware, type ContextOf, type Handler } from './kernel/filters.ts';
 export { createLogger, maskId, type Logger } from './kernel/log.ts';
 export { validateMenu, type ClickKeysOf, type Menu, type MenuAction, type MenuButton } from './protocol/menu.ts';
-export { normalizeReply, renderReply, type Article, type NormalReply, type Reply } from './protocol/reply.ts';
+export {
+  isFileReply,
+  normalizeReply,
+  renderReply,
+  type Article,
+  type FileReply,
+  type NormalReply,
+  type Reply,
+  type SendableReply,
+} from './protocol/reply.ts';
 export { sign, signatureMatches } from './protocol/signature.ts';
 export { openStore } from './state/open-store.ts';
 export type { Store } from './state/store.ts';
@@ -46,6 +55,7 @@ export { TAG_LIMITS, type Tag, type TagApi, type BlacklistApi } from './api/tags
 export { MEDIA_LIFETIME_S, type MediaApi, type MediaType, type UploadedMedia } from './api/media.ts';
 export type { ConditionalMenuConfig, MatchRuleConfig } from './protocol/conditional-menu.ts';
 export { CampaignTagger } from './features/campaign-tags.ts';
+export { MediaFiles, type MediaFilesOptions } from './features/media-files.ts';
 export { qrPng, qrSvg, type QrImageOptions } from './api/qr-image.ts';
 export { Scenes, type CreatedScene, type SceneContext, type SceneHandler, type SceneHit } from './features/scenes.ts';
 export { Logins, type LoginOptions, type LoginStatus } from './features/logins.ts';
@@ -58,6 +68,7 @@ export {
   campaignTags,
   clickRouter,
   dedupe,
+  fileReplies,
   defaultPlugins,
   fallback,
   sceneCampaign,
@@ -67,5 +78,6 @@ export {
   type CampaignStats,
   type DedupeOptions,
   type DefaultPluginsOptions,
+  type FileRepliesOptions,
 } from '../plugins/index.ts';
 export { syncOnce, syncPlugin, type SyncOptions, type SyncReport, type SyncTarget } from '../plugins/sync.ts';

@@ -197,6 +197,8 @@ export async function startServer(
     metrics?: AppOptions['metrics'];
     /** The HTTP server's limits, `npm start`'s by default. */
     limits?: Partial<HttpLimits>;
+    /** Options of the built-in plugins. */
+    plugins?: AppOptions['plugins'];
   } = {},
 ): Promise<TestServer> {
   const log = memoryLogger();
@@ -224,6 +226,7 @@ export async function startServer(
     ...(options.api ? { api: options.api } : {}),
     ...(options.sync ? { sync: options.sync } : {}),
     ...(options.metrics ? { metrics: options.metrics } : {}),
+    ...(options.plugins ? { plugins: options.plugins } : {}),
     // By default the test records late replies; lateHook: false keeps the app's own (custom/send).
     ...(options.lateHook === false ? {} : { onLateReply: (ctx: BotContext, reply: NormalReply) => void late.push({ ctx, reply }) }),
   };

@@ -162,3 +162,19 @@ test('a third-party SDK from npm (co-wechat-api) works against `wechat-mp-bot em
   cli.child.kill('SIGTERM');
   t.is(await cli.exited, 0);
 });
+
+test("the emulator's consent page (open.weixin.qq.com's authorize) cannot be framed or sniffed", async (t) => {
+  const instance = new WechatEmulator({ appId: 'wxE', secret: 'sE' });
+  const served = await instance.listen();
+  t.teardown(served.close);
+  const query = new URLSearchParams({
+    appid: 'wxE',
+    redirect_uri: 'https://a.example/cb',
+    response_type: 'code',
+    scope: 'snsapi_userinfo',
+  });
+  const page = await fetch(`${served.url}/connect/oauth2/authorize?${query}`);
+  t.is(page.headers.get('x-frame-options'), 'DENY');
+  t.is(page.headers.get('content-security-policy'), "frame-ancestors 'none'");
+  t.is(page.headers.get('x-content-type-options'), 'nosniff');
+});

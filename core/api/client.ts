@@ -3,7 +3,7 @@ import { actionNameOf, QR_LIMITS, validateCampaignCode, type CampaignCode, type 
 import type { Logger } from '../kernel/log.ts';
 import { NO_METRICS, type Metrics } from '../kernel/metrics.ts';
 import { validateMenu, type Menu } from '../protocol/menu.ts';
-import type { NormalReply } from '../protocol/reply.ts';
+import { isFileReply, type NormalReply } from '../protocol/reply.ts';
 import type { Store } from '../state/store.ts';
 import { DownloadedFile, type Json } from './calls.ts';
 import { SharedCredential } from './credential.ts';
@@ -491,6 +491,7 @@ function neverLeft(error: unknown): boolean {
  * customMessageOf({ type: 'text', content: 'hi' }) // { msgtype: 'text', text: { content: 'hi' } }
  */
 export function customMessageOf(reply: NormalReply): CustomMessage | undefined {
+  if (isFileReply(reply)) return undefined; // uploaded first, by the file-replies plugin
   switch (reply.type) {
     case 'text':
       return { msgtype: 'text', text: { content: reply.content } };

@@ -14,6 +14,14 @@ export interface UploadedMedia {
   createdAt: number;
 }
 
+/** The file extensions WeChat takes for each type of temporary media. */
+export const MEDIA_EXTENSIONS: Readonly<Record<MediaType, readonly string[]>> = {
+  image: ['bmp', 'png', 'jpeg', 'jpg', 'gif'],
+  voice: ['mp3', 'wma', 'wav', 'amr'],
+  video: ['mp4'],
+  thumb: ['jpg', 'jpeg'],
+};
+
 /** A temporary media_id's lifetime: three days from its upload. */
 export const MEDIA_LIFETIME_S = 3 * 24 * 3600;
 

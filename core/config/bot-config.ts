@@ -12,7 +12,10 @@ import type { Answer, ClickMiddleware, ContextOf } from '../kernel/filters.ts';
 import { clickKeysIn, validateMenu, type ClickKeysOf, type ConfigIssue, type Menu } from '../protocol/menu.ts';
 import type { Invites, InviteOptions } from '../features/invites.ts';
 import type { LoginOptions, Logins } from '../features/logins.ts';
-import { normalizeReply, ReplyError } from '../protocol/reply.ts';
+import { existsSync } from 'node:fs';
+import { extname, resolve } from 'node:path';
+import { MEDIA_EXTENSIONS } from '../api/media.ts';
+import { isFileReply, normalizeReply, ReplyError, type NormalReply } from '../protocol/reply.ts';
 import { TAGS_PER_ACCOUNT, validateConditionalMenu, validateTagName, type ConditionalMenuConfig } from '../protocol/conditional-menu.ts';
 
 /** What the campaign plugin adds to the context: `name` is one of the config's campaign names. */
@@ -135,6 +138,8 @@ export interface ResolvedConfig {
   readonly conditionalMenus: ReadonlyMap<string, ConditionalMenuConfig>;
   /** Every tag the config names (campaigns' and matchrules'), each once. */
   readonly tags: readonly string[];
+  /** The replies from files the config holds as they are (not from handlers): uploaded at start. */
+  readonly fileReplies: readonly NormalReply[];
   /** Campaign name by scene, as the scene arrives in EventKey (a decimal string for scene_id). */
   readonly scenes: ReadonlyMap<string, string>;
   readonly clicks: ReadonlyMap<string, ClickAnswer>;
@@ -162,6 +167,8 @@ export class ConfigError extends Error {
  */
 export function resolveConfig(config: BotConfig<Menu, string>): ResolvedConfig {
   const issues: ConfigIssue[] = [];
+  const fileReplies: NormalReply[] = [];
+  const checkAnswer = (given: unknown, path: string, found: ConfigIssue[]) => checkReply(given, path, found, fileReplies);
   checkAnswer(config.welcome, 'welcome', issues);
   checkAnswer(config.fallback, 'fallback', issues);
   if (config.menu !== undefined) issues.push(...validateMenu(config.menu));
@@ -238,6 +245,7 @@ export function resolveConfig(config: BotConfig<Menu, string>): ResolvedConfig {
     campaigns,
     conditionalMenus,
     tags,
+    fileReplies,
     scenes,
     clicks,
     fallback: config.fallback,
@@ -267,11 +275,23 @@ function checkOauth(oauth: unknown, issues: ConfigIssue[]): void {
   });
 }
 
-function checkAnswer(given: unknown, path: string, issues: ConfigIssue[]): void {
+// A reply given as it is: valid, and a file it names there and of a type WeChat takes.
+function checkReply(given: unknown, path: string, issues: ConfigIssue[], fileReplies: NormalReply[]): void {
   if (given === undefined || typeof given === 'function') return;
+  let reply: NormalReply | undefined;
   try {
-    normalizeReply(given as Parameters<typeof normalizeReply>[0]);
+    reply = normalizeReply(given as Parameters<typeof normalizeReply>[0]);
   } catch (error) {
-    issues.push({ path, message: error instanceof ReplyError ? error.message : 'is not a reply' });
+    return void issues.push({ path, message: error instanceof ReplyError ? error.message : 'is not a reply' });
   }
+  if (!reply || !isFileReply(reply)) return;
+  const [field, file, type] = 'thumbFile' in reply ? ['thumbFile', reply.thumbFile, 'thumb' as const] : ['file', reply.file, reply.type];
+  const extension = extname(file).slice(1).toLowerCase();
+  if (!MEDIA_EXTENSIONS[type].includes(extension))
+    issues.push({
+      path: `${path}.${field}`,
+      message: `WeChat takes a ${type} as ${MEDIA_EXTENSIONS[type].join(', ')}; got ${JSON.stringify(file)}`,
+    });
+  else if (!existsSync(resolve(file))) issues.push({ path: `${path}.${field}`, message: `no such file: ${resolve(file)}` });
+  else fileReplies.push(reply);
 }

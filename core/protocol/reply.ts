@@ -29,10 +29,30 @@ export type Reply =
       hqMusicUrl?: string;
     }
   | { type: 'news'; articles: readonly Article[] }
-  | { type: 'transfer_customer_service'; kfAccount?: string };
+  | { type: 'transfer_customer_service'; kfAccount?: string }
+  | FileReply;
+
+/**
+ * A reply whose media is a file of this machine (a path, relative to the folder the bot runs in):
+ * uploaded once as temporary media, then sent by its media_id.
+ * @example
+ * ctx.reply({ type: 'image', file: './assets/coupon.png' })
+ */
+export type FileReply =
+  | { type: 'image' | 'voice'; file: string }
+  | { type: 'video'; file: string; title?: string; description?: string }
+  | { type: 'music'; thumbFile: string; title?: string; description?: string; musicUrl?: string; hqMusicUrl?: string };
 
 /** A reply with its string shorthand expanded. */
 export type NormalReply = Exclude<Reply, string>;
+
+/** A reply that can be sent as it is: its media named by a media_id. */
+export type SendableReply = Exclude<NormalReply, FileReply>;
+
+/** Whether a reply names a file still to be uploaded. */
+export function isFileReply(reply: NormalReply): reply is FileReply {
+  return 'file' in reply || 'thumbFile' in reply;
+}
 
 /** Thrown for a reply WeChat would reject, so the bad reply is logged instead of sent. */
 export class ReplyError extends Error {
@@ -65,14 +85,14 @@ export function normalizeReply(reply: Reply | undefined | null): NormalReply | u
       break;
     case 'image':
     case 'voice':
-      text(normal.mediaId, `a ${normal.type} reply needs a mediaId`);
+      text('file' in normal ? normal.file : normal.mediaId, `a ${normal.type} reply needs a mediaId or a file`);
       break;
     case 'video':
-      text(normal.mediaId, 'a video reply needs a mediaId');
+      text('file' in normal ? normal.file : normal.mediaId, 'a video reply needs a mediaId or a file');
       optionalTexts(normal, ['title', 'description'], 'video');
       break;
     case 'music':
-      text(normal.thumbMediaId, 'a music reply needs a thumbMediaId');
+      text('thumbFile' in normal ? normal.thumbFile : normal.thumbMediaId, 'a music reply needs a thumbMediaId or a thumbFile');
       optionalTexts(normal, ['title', 'description', 'musicUrl', 'hqMusicUrl'], 'music');
       break;
     case 'news':
@@ -106,7 +126,7 @@ function optionalTexts(reply: object, fields: string[], what: string): void {
 
 const optional = (name: string, value: string | undefined) => (value === undefined ? '' : `<${name}>${cdata(value)}</${name}>`);
 
-function body(reply: NormalReply): string {
+function body(reply: SendableReply): string {
   switch (reply.type) {
     case 'text':
       return `<Content>${cdata(reply.content)}</Content>`;
@@ -145,6 +165,7 @@ function body(reply: NormalReply): string {
  * renderReply({ type: 'text', content: 'hi' }, { user: 'o…', account: 'gh_…', createTime: 1700000000 })
  */
 export function renderReply(reply: NormalReply, to: Envelope): string {
+  if (isFileReply(reply)) throw new ReplyError('a file reply is sent once its file is uploaded (the file-replies plugin does it)');
   return (
     `<xml><ToUserName>${cdata(to.user)}</ToUserName><FromUserName>${cdata(to.account)}</FromUserName>` +
     `<CreateTime>${Math.floor(to.createTime)}</CreateTime><MsgType>${cdata(reply.type)}</MsgType>${body(reply)}</xml>`
