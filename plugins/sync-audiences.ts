@@ -13,7 +13,7 @@ export interface AudienceAction {
 }
 
 /** The conditional menus this bot added: their menuid and what they held, by config name. */
-const OWN_MENUS_KEY = 'sync:conditional-menus';
+export const OWN_MENUS_KEY = 'sync:conditional-menus';
 type OwnMenus = Record<string, { menuid: number; digest: string }>;
 
 /**

@@ -1,11 +1,12 @@
 import type { Menu } from '../core/protocol/menu.ts';
 
 /**
- * Compares two menus as WeChat stores them: menu/get adds an empty sub_button to every leaf and a
- * menuid, and key order does not matter.
+ * Compares the buttons of two menus as WeChat stores them: menu/get adds an empty sub_button to
+ * every leaf and a menuid, and key order does not matter. Anything beside the buttons (a
+ * conditional menu's matchrule) is not compared.
  */
 export function sameMenu(a: unknown, b: Menu): boolean {
-  return JSON.stringify(canonical({ button: (a as Menu | undefined)?.button })) === JSON.stringify(canonical(b));
+  return JSON.stringify(canonical({ button: (a as Menu | undefined)?.button })) === JSON.stringify(canonical({ button: b.button }));
 }
 
 function canonical(value: unknown): unknown {

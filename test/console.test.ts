@@ -2,7 +2,7 @@ import test from 'ava';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { ARTIFACTS, browserTest } from './_browser.ts';
-import { burst, sqliteStore, startEmulator, startServer, withinOneMinute } from './_helpers.ts';
+import { burst, eventFields, sqliteStore, startEmulator, startServer, testConfig, withinOneMinute } from './_helpers.ts';
 import { defineConfig } from '../core/config/bot-config.ts';
 import { on } from '../core/kernel/filters.ts';
 
@@ -68,6 +68,44 @@ browserTest(test, 'the console: tap a click button, follow via a campaign, unfol
   await page.screenshot({ path: join(ARTIFACTS, 'console-sync.png') });
   t.deepEqual(errors, []);
 });
+
+browserTest(
+  test,
+  'the Menus tab shows each conditional menu with its menuid, and previews the menu a follower sees (trymatch)',
+  async (t, browser) => {
+    const { api, emulator } = await startEmulator(t);
+    const config = testConfig({
+      campaigns: { poster: { scene: 'poster', expireSeconds: 86_400, welcome: 'poster welcome', tag: 'VIP' } },
+      conditionalMenus: { vip: { matchrule: { tag: 'VIP' }, button: [{ type: 'click', name: '会员专享', key: 'TODAY' }] } },
+    });
+    const server = await startServer(t, { api, emulator, config });
+    t.like(await server.sync!.firstPass, { errors: [], conditionalMenus: [{ name: 'vip', action: 'created' }] });
+    await server.push(eventFields('oVipUser0001', 'subscribe', { EventKey: 'qrscene_poster' }));
+    await server.push(eventFields('oPlainUser01', 'subscribe', { EventKey: '' }));
+    for (let i = 0; i < 200 && !(emulator.users.get('oVipUser0001')?.tags.length ?? 0); i++) await new Promise((r) => setTimeout(r, 25));
+
+    const page = await browser.newPage({ viewport: { width: 1200, height: 760 } });
+    const errors: string[] = [];
+    page.on('pageerror', (error) => errors.push(error.message));
+    await page.goto(server.url.replace(/\/wechat$/, '/console#menus'));
+    const vip = page.getByTestId('conditional-vip');
+    await vip.waitFor();
+    t.regex((await vip.textContent()) ?? '', /menuid \d+.*tag: VIP.*会员专享/s);
+    const preview = async (user: string) => {
+      await page.getByTestId('trymatch-user').fill(user);
+      await page.getByTestId('trymatch-go').click();
+      await page.getByTestId('trymatch-result').waitFor();
+    };
+    await preview('oVipUser0001');
+    await page.getByTestId('trymatch-matched').filter({ hasText: 'menu: vip' }).waitFor();
+    t.regex((await page.getByTestId('trymatch-result').textContent()) ?? '', /会员专享/);
+    await page.screenshot({ path: join(ARTIFACTS, 'console-menus.png') });
+    await preview('oPlainUser01');
+    await page.getByTestId('trymatch-matched').filter({ hasText: 'menu: default' }).waitFor();
+    t.regex((await page.getByTestId('trymatch-result').textContent()) ?? '', /今日/);
+    t.deepEqual(errors, []);
+  },
+);
 
 browserTest(
   test,

@@ -12,7 +12,8 @@ import { readQrRecord } from '../../core/api/qr-records.ts';
 import { secretMatches } from '../../core/protocol/signature.ts';
 import type { Store } from '../../core/state/store.ts';
 import { campaignSeries, campaignStats } from '../../plugins/scene-campaign.ts';
-import { LAST_SYNC_KEY, syncOnce } from '../../plugins/sync.ts';
+import { LAST_SYNC_KEY, sameMenu, syncOnce } from '../../plugins/sync.ts';
+import { OWN_MENUS_KEY } from '../../plugins/sync-audiences.ts';
 import { pageHeaders, sameOriginJson } from '../browser-guards.ts';
 import { tooManyRequests, wrongTokens, WRONG_TOKENS_PER_MINUTE } from '../rate-limit.ts';
 import type { WechatEmulator } from '../emulator.ts';
@@ -173,6 +174,43 @@ export function consoleRoutes(options: ConsoleOptions): Router {
         }))
       : null;
     koa.body = { last, plan };
+  });
+
+  // The default menu and the conditional ones, with the menuid each got on the account.
+  router.get('/api/menus', guard, async (koa) => {
+    const own = (await store.get<Record<string, { menuid: number }>>(OWN_MENUS_KEY)) ?? {};
+    koa.body = {
+      default: config.menu ?? null,
+      conditional: [...config.conditionalMenus].map(([name, menu]) => ({
+        name,
+        matchrule: menu.matchrule,
+        button: menu.button,
+        menuid: own[name]?.menuid ?? null,
+      })),
+    };
+  });
+
+  // The menu a follower sees (menu/trymatch): a read, so the console offers it against a real account too.
+  router.post('/api/trymatch', guard, json('4kb'), async (koa) => {
+    const user = (koa.request as { body?: { user?: unknown } }).body?.user;
+    if (typeof user !== 'string' || !/^[A-Za-z0-9_-]{1,64}$/.test(user)) {
+      koa.status = 400;
+      koa.body = { error: 'needs { user }: an OpenID (or WeChat ID) of 1 to 64 letters, digits, _ or -' };
+      return;
+    }
+    if (!api) {
+      koa.status = 400;
+      koa.body = { error: 'the preview needs WeChat’s API' };
+      return;
+    }
+    try {
+      const menu = await api.tryMatchMenu(user);
+      const matched = [...config.conditionalMenus].find(([, m]) => sameMenu(menu, m))?.[0];
+      koa.body = { button: menu.button, matched: matched ?? (config.menu && sameMenu(menu, config.menu) ? 'default' : null) };
+    } catch (error) {
+      koa.status = 400;
+      koa.body = { error: (error as Error).message };
+    }
   });
 
   router.post('/api/simulate', guard, json('16kb'), async (koa) => {

@@ -20,7 +20,7 @@ function App() {
   if (!state) return html`<p>loading…</p>`;
   if (state.error) return html`<p class="error">${state.error}</p>`;
   // The phone stays mounted while hidden, so its users and threads survive a look at another tab.
-  const tabs = [['phone', '手机 Phone'], ['campaigns', '活动 Campaigns'], ['events', '事件 Events'], ['sync', '同步 Sync']];
+  const tabs = [['phone', '手机 Phone'], ['campaigns', '活动 Campaigns'], ['menus', '菜单 Menus'], ['events', '事件 Events'], ['sync', '同步 Sync']];
   return html`
     <header>
       <h1>Bot console</h1>
@@ -30,6 +30,7 @@ function App() {
     <main>
       <div style=${tab === 'phone' ? '' : 'display:none'}><${Phone} state=${state} /></div>
       ${tab === 'campaigns' && html`<${Campaigns} />`}
+      ${tab === 'menus' && html`<${Menus} />`}
       ${tab === 'events' && html`<${Events} />`}
       ${tab === 'sync' && html`<${Sync} />`}
     </main>
@@ -279,6 +280,43 @@ function Events() {
   </div>`;
 }
 
+// A menu's buttons as a line of text: top-level names, a sub menu's in brackets.
+const buttonsOf = (button) => button.map((b) => (b.sub_button?.length ? `${b.name} [${b.sub_button.map((s) => s.name).join(', ')}]` : b.name)).join(' | ');
+const ruleOf = (rule) => Object.entries(rule).map(([k, v]) => `${k}: ${v}`).join(', ');
+
+function Menus() {
+  const [data, setData] = useState(null);
+  const [user, setUser] = useState('');
+  const [preview, setPreview] = useState(null);
+  useEffect(() => void api('menus').then(setData, (e) => setData({ error: e.message })), []);
+  if (!data) return html`<p>loading…</p>`;
+  if (data.error) return html`<p class="error">${data.error}</p>`;
+  const tryMatch = async (event) => {
+    event.preventDefault();
+    setPreview(await api('trymatch', { method: 'POST', body: JSON.stringify({ user }) }).catch((e) => ({ error: e.message })));
+  };
+  return html`<div data-testid="menus">
+    <div class="card">
+      <h3>默认菜单 Default menu</h3>
+      <p>${data.default ? buttonsOf(data.default.button) : html`<span class="muted">none in bot.config.ts</span>`}</p>
+    </div>
+    ${data.conditional.map((m) => html`<div class="card" data-testid=${`conditional-${m.name}`}>
+      <h3>${m.name} <span class="muted">${m.menuid ? `menuid ${m.menuid}` : 'not on the account yet'}</span></h3>
+      <p class="muted">${ruleOf(m.matchrule)}</p>
+      <p>${buttonsOf(m.button)}</p>
+    </div>`)}
+    <form class="card" onSubmit=${tryMatch}>
+      <h3>预览 Preview (trymatch)</h3>
+      <p class="muted">The menu a follower sees: their OpenID.</p>
+      <input data-testid="trymatch-user" value=${user} onInput=${(e) => setUser(e.target.value)} placeholder="o…" />
+      <button class="act" type="submit" data-testid="trymatch-go">Preview</button>
+      ${preview?.error && html`<p class="error">${preview.error}</p>`}
+      ${preview?.button && html`<p data-testid="trymatch-result">${buttonsOf(preview.button)}</p>
+        <p class="muted" data-testid="trymatch-matched">${preview.matched ? `menu: ${preview.matched}` : 'a menu this config does not hold'}</p>`}
+    </form>
+  </div>`;
+}
+
 function Sync() {
   const [data, setData] = useState(null);
   useEffect(() => void api('sync').then(setData, (e) => setData({ error: e.message })), []);
@@ -289,7 +327,9 @@ function Sync() {
     ${!r ? html`<p class="muted">none yet</p>` : r.error ? html`<p class="error">${r.error}</p>` : html`
       <p class="muted">${new Date(r.at).toLocaleString()}</p>
       <p>menu: <b>${r.menu}</b></p>
-      <table><tbody>${r.campaigns.map((c) => html`<tr><td>${c.name}</td><td>${c.action}</td><td>${c.expiresAt ? new Date(c.expiresAt).toLocaleString() : ''}</td></tr>`)}</tbody></table>
+      <table><tbody>${r.campaigns.map((c) => html`<tr><td>${c.name}</td><td>${c.action}</td><td>${c.expiresAt ? new Date(c.expiresAt).toLocaleString() : ''}</td></tr>`)}
+        ${(r.tags ?? []).map((x) => html`<tr><td>tag ${x.name}</td><td>${x.action}</td><td></td></tr>`)}
+        ${(r.conditionalMenus ?? []).map((x) => html`<tr><td>menu ${x.name}</td><td>${x.action}</td><td></td></tr>`)}</tbody></table>
       ${[...(r.errors ?? []), ...(r.warnings ?? [])].map((e) => html`<p class="error">${e}</p>`)}`}
   </div>`;
   return html`<div class="row" data-testid="sync">${report(data.last, 'Last start-up sync')}${report(data.plan, 'bot.config.ts vs the account now')}</div>`;
