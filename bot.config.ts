@@ -55,6 +55,20 @@ export default defineConfig({
       description: 'spring poster in the metro',
       welcome: async (ctx) => `感谢扫描春季海报关注！你的优惠码：SPRING-${ctx.event.createTime % 10000}`,
       scan: '你已经关注啦，春季优惠码请在菜单「最新活动」查看。',
+      // Everyone the poster brings gets this WeChat tag: filter and mass-send by it in the console.
+      tag: '春季海报',
+    },
+  },
+
+  // Menus per audience: the poster's followers see the spring offer first.
+  conditionalMenus: {
+    spring: {
+      matchrule: { tag: '春季海报' },
+      button: [
+        { type: 'click', name: '春季优惠', key: 'EVENTS' },
+        { type: 'click', name: '今日推荐', key: 'TODAY' },
+        { type: 'view', name: '会员中心', url: 'https://example.com/member' },
+      ],
     },
   },
 

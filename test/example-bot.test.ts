@@ -43,3 +43,11 @@ test('every campaign has its code after the start-up sync, and a follow through 
     t.like(await campaignStats(bot.store, name), { follows: 1 }, name);
   }
 });
+
+test('every conditional menu is on the account after the start-up sync, with the tags it names', async (t) => {
+  const bot = await testBot(config);
+  t.teardown(bot.close);
+  t.is(bot.emulator.menus.conditional.length, resolved.conditionalMenus.size);
+  const tags = (bot.emulator.users.listTags().tags as { name: string }[]).map((tag) => tag.name);
+  for (const name of resolved.tags) t.true(tags.includes(name), name);
+});
