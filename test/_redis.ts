@@ -75,3 +75,24 @@ export async function dumpRedis(url: string): Promise<string> {
   await client.quit();
   return text;
 }
+
+/**
+ * Watches the commands clients send to the server (redis-cli MONITOR), leaving out those a Lua
+ * script runs inside the server: what a test counts as round trips. Stopped at the test's end.
+ */
+export async function monitorRedis(t: ExecutionContext, server: RedisServer): Promise<{ commands(): string[]; reset(): void }> {
+  const child = spawn('redis-cli', ['-p', String(server.port), 'monitor'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.teardown(() => void child.kill('SIGKILL'));
+  let seen: string[] = [];
+  let buffered = '';
+  child.stdout!.on('data', (chunk) => {
+    buffered += chunk;
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    // `1700000000.123456 [0 127.0.0.1:50000] "SET" …`; a script's own calls say [0 lua].
+    for (const line of lines) if (/^\d+\.\d+ \[\d+ (?!lua\])/.test(line)) seen.push(line.replace(/^\S+ \[[^\]]+\] /, ''));
+  });
+  const deadline = Date.now() + 5000;
+  while (!buffered.includes('OK') && seen.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  return { commands: () => seen, reset: () => void (seen = []) };
+}
