@@ -216,7 +216,9 @@ export class WechatEmulator {
         if (isMedia(answer)) {
           this.calls.push({ api, errcode: 0 });
           koa.type = answer.contentType;
-          koa.set('content-disposition', `attachment; filename="${answer.filename.replace(/["\\\r\n]/g, '_')}"`);
+          // A header is ASCII: the name as is for an ASCII one, else encoded (RFC 6266), as WeChat does.
+          const ascii = answer.filename.replace(/[^\x20-\x7e]|["\\]/g, '_');
+          koa.set('content-disposition', `attachment; filename="${ascii}"; filename*=UTF-8''${encodeURIComponent(answer.filename)}`);
           koa.body = Buffer.from(answer.bytes);
           return;
         }

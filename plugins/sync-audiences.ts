@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { ConditionalMenuInfo, WechatApi } from '../core/api/client.ts';
 import type { ResolvedConfig } from '../core/config/bot-config.ts';
 import { TagIds } from '../core/features/tag-ids.ts';
@@ -9,12 +10,17 @@ import { sameMenu } from './sync-menu.ts';
 /** What the sync did to one tag or one conditional menu. */
 export interface AudienceAction {
   name: string;
-  action: 'created' | 'exists' | 'unchanged' | 'recreated' | 'deleted' | 'would create' | 'would recreate' | 'would delete' | 'failed';
+  /** left: a menu the sync found on the account, dropped from the config, stays there. */
+  action:
+    'created' | 'exists' | 'unchanged' | 'recreated' | 'deleted' | 'left' | 'would create' | 'would recreate' | 'would delete' | 'failed';
 }
 
 /** The conditional menus this bot added: their menuid and what they held, by config name. */
 export const OWN_MENUS_KEY = 'sync:conditional-menus';
-type OwnMenus = Record<string, { menuid: number; digest: string }>;
+type OwnMenus = Record<
+  string,
+  { menuid: number; digest: string; /** Found on the account as configured, not added: never deleted. */ adopted?: boolean }
+>;
 
 /**
  * Creates the tags the config names that the account lacks. Returns the id of each, by name.
@@ -58,15 +64,18 @@ export async function syncConditionalMenus(
   dryRun: boolean,
   report: AudienceAction[],
 ): Promise<void> {
-  if (config.conditionalMenus.size === 0 && !(await store.get(OWN_MENUS_KEY))) return;
+  const own = await store.get<OwnMenus>(OWN_MENUS_KEY);
+  if (config.conditionalMenus.size === 0 && Object.keys(own ?? {}).length === 0) return;
   // Instances starting together (BOT_WORKERS, a rolling deploy) would each add the same menus:
   // one applies them, the others fail this pass and find them applied on the next.
-  if (!dryRun && !(await store.claim(CLAIM_KEY, Date.now(), 60_000)))
+  const owner = randomUUID();
+  if (!dryRun && !(await store.claim(CLAIM_KEY, owner, 60_000)))
     throw new Error('another instance is applying them: looking again shortly');
   try {
     await apply(api, store, config, tagIds, dryRun, report);
   } finally {
-    if (!dryRun) await store.delete(CLAIM_KEY);
+    // Released only while it is still this instance's (it lapses after a minute).
+    if (!dryRun && (await store.get(CLAIM_KEY)) === owner) await store.delete(CLAIM_KEY);
   }
 }
 
@@ -99,7 +108,7 @@ async function apply(
     }
     const twin = !mine ? live.find((m) => sameConditional(m, wanted) && !ownedMenuids(own).has(Number(m.menuid))) : undefined;
     if (twin) {
-      own[name] = { menuid: Number(twin.menuid), digest };
+      own[name] = { menuid: Number(twin.menuid), digest, adopted: true };
       if (!dryRun) await save();
       report.push({ name, action: 'unchanged' });
       continue;
@@ -108,24 +117,24 @@ async function apply(
       report.push({ name, action: mine ? 'would recreate' : 'would create' });
       continue;
     }
-    if (current) await api.deleteConditionalMenu(mine.menuid);
+    if (current && !mine.adopted) await api.deleteConditionalMenu(mine.menuid);
     const menuid = await api.addConditionalMenu(wanted);
     own[name] = { menuid, digest };
     await save();
     report.push({ name, action: mine ? 'recreated' : 'created' });
   }
 
-  // Menus this bot added that the config no longer has.
-  for (const [name, { menuid }] of Object.entries(own)) {
+  // Menus this bot added that the config no longer has; one it found there stays on the account.
+  for (const [name, { menuid, adopted }] of Object.entries(own)) {
     if (config.conditionalMenus.has(name)) continue;
     if (dryRun) {
       report.push({ name, action: 'would delete' });
       continue;
     }
-    if (live.some((m) => Number(m.menuid) === menuid)) await api.deleteConditionalMenu(menuid);
+    if (!adopted && live.some((m) => Number(m.menuid) === menuid)) await api.deleteConditionalMenu(menuid);
     delete own[name];
     await save();
-    report.push({ name, action: 'deleted' });
+    report.push({ name, action: adopted ? 'left' : 'deleted' });
   }
 }
 

@@ -92,7 +92,38 @@ test('a file reply is checked at start: the file must exist and be of a type WeC
     { instanceOf: ConfigError },
   );
   t.regex(error!.message, /welcome\.file: no such file/);
-  t.regex(error!.message, /fallback\.file: WeChat takes a voice as mp3, wma, wav, amr/);
-  t.regex(error!.message, /campaigns\.poster\.welcome\.thumbFile: WeChat takes a thumb as jpg, jpeg/);
+  t.regex(error!.message, /fallback\.file: WeChat takes a voice as amr, mp3/);
+  t.regex(error!.message, /campaigns\.poster\.welcome\.thumbFile: WeChat takes a thumb as jpg;/);
   t.deepEqual(resolveConfig(testConfig({ welcome: { type: 'image', file: png } })).fileReplies, [{ type: 'image', file: png }]);
+});
+
+test('a file changed on disk is a new upload; one WeChat refuses is not tried again on every push; a thumb over 64 KB stops the start', async (t) => {
+  const file = await pngFile(t, '优惠券.png');
+  const { emulator, api, log, store } = await startEmulator(t);
+  const { MediaFiles } = await import('../core/features/media-files.ts');
+  const files = new MediaFiles({ api, store, log: log.log });
+  const first = await files.mediaIdOf('image', file);
+  t.is(await files.mediaIdOf('image', file), first);
+  writeFileSync(file, await qrPng('https://example.com/changed', { size: 160 }));
+  const changed = await files.mediaIdOf('image', file);
+  t.not(changed, first, 'a new upload for the new content');
+  t.is(emulator.media.uploads, 2);
+  const back = await api.media.get(changed);
+  t.is((back as { filename?: string }).filename, '优惠券.png', 'a name that is not ASCII comes back whole');
+
+  const wrong = join(file, '..', 'clip.mp4');
+  writeFileSync(wrong, Buffer.alloc(0)); // empty: WeChat refuses it (40011)
+  await t.throwsAsync(files.mediaIdOf('video', wrong), { message: /errcode 40011/ });
+  await t.throwsAsync(files.mediaIdOf('video', wrong), { message: /errcode 40011/ });
+  t.is(emulator.calls.filter((c) => c.api === 'media/upload' && c.errcode === 40011).length, 1, 'refused once, remembered for a minute');
+
+  const big = join(file, '..', 'thumb.jpg');
+  writeFileSync(big, Buffer.alloc(65 << 10, 1));
+  const error = t.throws(
+    () => resolveConfig(testConfig({ welcome: { type: 'music', thumbFile: big, musicUrl: 'https://m.example/a.mp3' } })),
+    {
+      instanceOf: ConfigError,
+    },
+  );
+  t.regex(error!.message, /welcome\.thumbFile: a thumb is at most 64 KB for WeChat; .* is 65 KB/);
 });

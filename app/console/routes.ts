@@ -205,8 +205,10 @@ export function consoleRoutes(options: ConsoleOptions): Router {
     }
     try {
       const menu = await api.tryMatchMenu(user);
-      const matched = [...config.conditionalMenus].find(([, m]) => sameMenu(menu, m))?.[0];
-      koa.body = { button: menu.button, matched: matched ?? (config.menu && sameMenu(menu, config.menu) ? 'default' : null) };
+      // trymatch answers buttons only: every menu of the config with those buttons is named.
+      const names = [...config.conditionalMenus].filter(([, m]) => sameMenu(menu, m)).map(([name]) => name);
+      if (config.menu && sameMenu(menu, config.menu)) names.push('default');
+      koa.body = { button: menu.button, matched: names.length > 0 ? names.join(' or ') : null };
     } catch (error) {
       koa.status = 400;
       koa.body = { error: (error as Error).message };

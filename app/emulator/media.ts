@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { MEDIA_LIMITS, type MediaType } from '../../core/api/media.ts';
 import { error, type Json } from './answers.ts';
 
 /** A temporary media the emulator holds. */
@@ -11,14 +12,10 @@ export interface EmulatedMedia {
   createdAt: number;
 }
 
-// WeChat's rules for temporary media: the extensions it takes, and the size each type may have
-// (over it: 40009 image, 40010 voice, 40011 video, 40012 thumb).
-const RULES: Record<string, { extensions: string[]; maxBytes: number; sizeCode: number; contentType: string }> = {
-  image: { extensions: ['bmp', 'png', 'jpeg', 'jpg', 'gif'], maxBytes: 10 << 20, sizeCode: 40009, contentType: 'image/jpeg' },
-  voice: { extensions: ['mp3', 'wma', 'wav', 'amr'], maxBytes: 2 << 20, sizeCode: 40010, contentType: 'audio/mpeg' },
-  video: { extensions: ['mp4'], maxBytes: 10 << 20, sizeCode: 40011, contentType: 'video/mp4' },
-  thumb: { extensions: ['jpg', 'jpeg'], maxBytes: 64 << 10, sizeCode: 40012, contentType: 'image/jpeg' },
-};
+// WeChat's rules for temporary media (the client's table, MEDIA_LIMITS), and the errcode of a file
+// over its size: 40009 image, 40010 voice, 40011 video, 40012 thumb.
+const SIZE_CODES: Record<MediaType, number> = { image: 40009, voice: 40010, video: 40011, thumb: 40012 };
+const CONTENT_TYPES: Record<MediaType, string> = { image: 'image/jpeg', voice: 'audio/mpeg', video: 'video/mp4', thumb: 'image/jpeg' };
 
 /** Temporary media: media/upload takes a multipart `media` file, media/get gives it back for three days. */
 export class EmulatedMediaStore {
@@ -38,11 +35,10 @@ export class EmulatedMediaStore {
   }
 
   async upload(type: unknown, form: FormData | undefined): Promise<Json> {
-    const rule = typeof type === 'string' ? RULES[type] : undefined;
-    if (!rule) return error(40004, 'invalid media type');
+    if (typeof type !== 'string' || !Object.hasOwn(MEDIA_LIMITS, type)) return error(40004, 'invalid media type');
     const file = form?.get('media');
     if (!file || typeof file === 'string') return error(41005, 'media data missing');
-    return this.#take(type as string, rule, file);
+    return this.#take(type as MediaType, file);
   }
 
   /** media/get: the bytes, or for a video its URL. */
@@ -53,15 +49,16 @@ export class EmulatedMediaStore {
     return media;
   }
 
-  async #take(type: string, rule: (typeof RULES)[string], file: File): Promise<Json> {
+  async #take(type: MediaType, file: File): Promise<Json> {
     const extension = file.name.split('.').pop()?.toLowerCase() ?? '';
+    const rule = MEDIA_LIMITS[type];
     if (!rule.extensions.includes(extension)) return error(40005, 'invalid file type');
-    if (file.size === 0 || file.size > rule.maxBytes) return error(rule.sizeCode, 'invalid file size');
+    if (file.size === 0 || file.size > rule.maxBytes) return error(SIZE_CODES[type], 'invalid file size');
     this.uploads++;
     const mediaId = randomBytes(32).toString('base64url');
     const createdAt = Date.now();
     const bytes = new Uint8Array(await file.arrayBuffer());
-    this.#media.set(mediaId, { type, bytes, filename: file.name, contentType: file.type || rule.contentType, createdAt });
+    this.#media.set(mediaId, { type, bytes, filename: file.name, contentType: file.type || CONTENT_TYPES[type], createdAt });
     const id = type === 'thumb' ? { thumb_media_id: mediaId } : { media_id: mediaId };
     return { type, ...id, created_at: Math.floor(createdAt / 1000) };
   }

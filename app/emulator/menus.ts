@@ -9,7 +9,9 @@ export interface EmulatedConditionalMenu {
   matchrule: Record<string, string>;
 }
 
-const RULE_FIELDS = ['tag_id', 'sex', 'country', 'province', 'city', 'client_platform_type', 'language'];
+const RULE_FIELDS = ['tag_id', 'client_platform_type'];
+// WeChat refuses these since 2022 (65320): it matches on the tag and the platform only.
+const RETIRED_FIELDS = ['sex', 'country', 'province', 'city', 'language'];
 
 /**
  * The account's menu and its conditional menus (个性化菜单), refused and answered as WeChat does:
@@ -54,10 +56,10 @@ export class EmulatedMenus {
   addConditional(body: Json, tagExists: (id: number) => boolean): Json {
     if (!this.menu) return error(65303, 'there is no selfmenu, please create selfmenu first');
     const rule = body.matchrule as Json | undefined;
+    if (rule && typeof rule === 'object' && RETIRED_FIELDS.some((f) => rule[f] !== undefined && rule[f] !== ''))
+      return error(65320, 'sex, country, province, city and language are no longer supported in matchrule');
     const given = RULE_FIELDS.filter((f) => rule?.[f] !== undefined && rule[f] !== '');
     if (!rule || typeof rule !== 'object' || given.length === 0) return error(65304, 'match rule empty');
-    if ((rule.province || rule.city) && !rule.country) return error(65310, 'country info can not be null if province or city info is set');
-    if (rule.city && !rule.province) return error(65311, 'province info can not be null if city info is set');
     if (rule.tag_id !== undefined && rule.tag_id !== '' && !tagExists(Number(rule.tag_id))) return error(45159, 'invalid tag id');
     const refused = menuError(body.button);
     if (refused) return refused;
@@ -76,14 +78,13 @@ export class EmulatedMenus {
 
   /**
    * menu/trymatch: the newest conditional menu whose every rule the user meets, else the default.
-   * The emulator knows a user's tags and language; a rule on what it cannot know (sex, place,
-   * platform) does not match.
+   * A user with several tags is matched on the one put on last, as WeChat does; the emulator does
+   * not know the user's phone, so a rule on client_platform_type does not match.
    */
   tryMatch(user: EmulatedUser | undefined): Json {
     if (!user || !user.subscribed) return error(65302, 'no such user');
     if (!this.menu) return error(46003, 'menu no exist');
-    const meets = (field: string, value: string) =>
-      field === 'tag_id' ? user.tags.includes(Number(value)) : field === 'language' && value === user.language;
+    const meets = (field: string, value: string) => field === 'tag_id' && user.tags.at(-1) === Number(value);
     const match = [...this.conditional].reverse().find((m) => Object.entries(m.matchrule).every(([f, v]) => meets(f, v)));
     return { button: withSubButtons((match ?? this.menu).button) };
   }

@@ -70,18 +70,13 @@ export interface MenuInfo {
 }
 
 /**
- * Who sees a conditional menu (个性化菜单): at least one field. tag_id is a tag's id as a string;
- * client_platform_type is 1 iOS, 2 Android, 3 others; country, province and city as WeChat
- * spells them (a province needs its country, a city its province).
+ * Who sees a conditional menu (个性化菜单): at least one field. tag_id is a tag's id as a string
+ * (a follower with several tags is matched on the one put on last); client_platform_type is 1 iOS,
+ * 2 Android, 3 others. WeChat refuses sex, country, province, city and language since 2022 (65320).
  */
 export interface MatchRule {
   tag_id?: string;
-  sex?: string;
-  country?: string;
-  province?: string;
-  city?: string;
   client_platform_type?: string;
-  language?: string;
 }
 
 /** A conditional menu as menu/get lists it. */
@@ -213,7 +208,7 @@ export class WechatApi {
    * instead (a video's URL). Errcodes throw ApiError as in {@link get}.
    * @example
    * const answer = await api.download('media/get', { media_id })
-   * if (answer instanceof Uint8Array) …
+   * if (answer instanceof DownloadedFile) writeFileSync(answer.filename ?? 'media', answer.bytes)
    */
   async download(path: string, query: Record<string, string> = {}): Promise<Json | DownloadedFile> {
     const api = endpointOf(path, query);
@@ -430,6 +425,9 @@ export class WechatApi {
   async #fetch(api: string, method: string, url: string, body: Body | undefined, file = false): Promise<Json | DownloadedFile> {
     const metrics = this.#options.metrics ?? NO_METRICS;
     try {
+      // A file may take a while to go up or come down (10 MB at most): a minute, not the call's 5 s.
+      const timeoutMs =
+        body instanceof FormData || file ? Math.max(60_000, this.#options.timeoutMs ?? 0) : (this.#options.timeoutMs ?? 5000);
       const response = await fetch(url, {
         method,
         // A form sets its own multipart content type, boundary included.
@@ -438,7 +436,7 @@ export class WechatApi {
           : body
             ? { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }
             : {}),
-        signal: AbortSignal.timeout(this.#options.timeoutMs ?? 5000),
+        signal: AbortSignal.timeout(timeoutMs),
       });
       // A file comes as itself; an error, even from a file's endpoint, as JSON (or text/plain JSON).
       const type = response.headers.get('content-type') ?? '';
@@ -462,8 +460,16 @@ export class WechatApi {
   }
 }
 
-// filename="a.jpg" in Content-Disposition, as WeChat names a downloaded file.
+// The name in Content-Disposition: filename*=UTF-8''… (a name that is not ASCII), else filename="a.jpg".
 function filenameOf(disposition: string | null): string | undefined {
+  const encoded = disposition?.match(/filename\*=UTF-8''([^;\s]+)/i)?.[1];
+  if (encoded) {
+    try {
+      return decodeURIComponent(encoded);
+    } catch {
+      // a malformed encoding: fall back to the plain name
+    }
+  }
   return disposition?.match(/filename="?([^";]+)"?/)?.[1];
 }
 

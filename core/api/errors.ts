@@ -28,7 +28,8 @@ const HINTS: Record<number, string> = {
   65301: 'no conditional menu has that menuid',
   65302: 'no such user',
   65303: 'the account needs a default menu (menu/create) before a conditional one',
-  65304: 'the matchrule is empty: give at least one of tag_id, sex, country, province, city, client_platform_type, language',
+  65304: 'the matchrule is empty: give tag_id or client_platform_type',
+  65320: 'WeChat no longer matches conditional menus on sex, country, province, city or language: use a tag',
 };
 
 /**

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { DownloadedFile, type Json } from './calls.ts';
+import { ApiError } from './errors.ts';
 
 /** The kinds of temporary media: what a reply or a customer-service message refers to by media_id. */
 export type MediaType = 'image' | 'voice' | 'video' | 'thumb';
@@ -14,12 +15,16 @@ export interface UploadedMedia {
   createdAt: number;
 }
 
-/** The file extensions WeChat takes for each type of temporary media. */
-export const MEDIA_EXTENSIONS: Readonly<Record<MediaType, readonly string[]>> = {
-  image: ['bmp', 'png', 'jpeg', 'jpg', 'gif'],
-  voice: ['mp3', 'wma', 'wav', 'amr'],
-  video: ['mp4'],
-  thumb: ['jpg', 'jpeg'],
+/**
+ * What WeChat takes as temporary media of each type: the file's extension and its size (over it:
+ * 40009 image, 40010 voice, 40011 video, 40012 thumb). Permanent material takes more; these are
+ * the temporary ones'.
+ */
+export const MEDIA_LIMITS: Readonly<Record<MediaType, { extensions: readonly string[]; maxBytes: number }>> = {
+  image: { extensions: ['png', 'jpeg', 'jpg', 'gif'], maxBytes: 10 << 20 },
+  voice: { extensions: ['amr', 'mp3'], maxBytes: 2 << 20 },
+  video: { extensions: ['mp4'], maxBytes: 10 << 20 },
+  thumb: { extensions: ['jpg'], maxBytes: 64 << 10 },
 };
 
 /** A temporary media_id's lifetime: three days from its upload. */
@@ -49,11 +54,9 @@ export class MediaApi {
     const form = new FormData();
     form.set('media', new Blob([file.data], file.contentType ? { type: file.contentType } : {}), file.filename);
     const answer = await this.#api.upload('media/upload', form, { type });
-    return {
-      type,
-      mediaId: String(answer.media_id ?? answer.thumb_media_id ?? ''),
-      createdAt: Number(answer.created_at ?? Math.floor(Date.now() / 1000)),
-    };
+    const mediaId = answer.media_id ?? answer.thumb_media_id;
+    if (typeof mediaId !== 'string' || mediaId === '') throw new ApiError('media/upload', undefined, 'no media_id in the answer');
+    return { type, mediaId, createdAt: Number(answer.created_at ?? Math.floor(Date.now() / 1000)) };
   }
 
   /** Reads a file and uploads it under its own name. */

@@ -12,9 +12,9 @@ import type { Answer, ClickMiddleware, ContextOf } from '../kernel/filters.ts';
 import { clickKeysIn, validateMenu, type ClickKeysOf, type ConfigIssue, type Menu } from '../protocol/menu.ts';
 import type { Invites, InviteOptions } from '../features/invites.ts';
 import type { LoginOptions, Logins } from '../features/logins.ts';
-import { existsSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { extname, resolve } from 'node:path';
-import { MEDIA_EXTENSIONS } from '../api/media.ts';
+import { MEDIA_LIMITS } from '../api/media.ts';
 import { isFileReply, normalizeReply, ReplyError, type NormalReply } from '../protocol/reply.ts';
 import { TAGS_PER_ACCOUNT, validateConditionalMenu, validateTagName, type ConditionalMenuConfig } from '../protocol/conditional-menu.ts';
 
@@ -286,12 +286,13 @@ function checkReply(given: unknown, path: string, issues: ConfigIssue[], fileRep
   }
   if (!reply || !isFileReply(reply)) return;
   const [field, file, type] = 'thumbFile' in reply ? ['thumbFile', reply.thumbFile, 'thumb' as const] : ['file', reply.file, reply.type];
-  const extension = extname(file).slice(1).toLowerCase();
-  if (!MEDIA_EXTENSIONS[type].includes(extension))
-    issues.push({
-      path: `${path}.${field}`,
-      message: `WeChat takes a ${type} as ${MEDIA_EXTENSIONS[type].join(', ')}; got ${JSON.stringify(file)}`,
-    });
-  else if (!existsSync(resolve(file))) issues.push({ path: `${path}.${field}`, message: `no such file: ${resolve(file)}` });
+  const { extensions, maxBytes } = MEDIA_LIMITS[type];
+  const at = `${path}.${field}`;
+  const size = statSync(resolve(file), { throwIfNoEntry: false })?.size;
+  if (!extensions.includes(extname(file).slice(1).toLowerCase()))
+    issues.push({ path: at, message: `WeChat takes a ${type} as ${extensions.join(', ')}; got ${JSON.stringify(file)}` });
+  else if (size === undefined) issues.push({ path: at, message: `no such file: ${resolve(file)}` });
+  else if (size > maxBytes)
+    issues.push({ path: at, message: `a ${type} is at most ${maxBytes / 1024} KB for WeChat; ${file} is ${Math.ceil(size / 1024)} KB` });
   else fileReplies.push(reply);
 }

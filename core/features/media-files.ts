@@ -1,5 +1,7 @@
-import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { createHash, randomUUID } from 'node:crypto';
+import { readFile, stat } from 'node:fs/promises';
+import { LRUCache } from 'lru-cache';
+import { ApiError } from '../api/errors.ts';
 import { basename, resolve } from 'node:path';
 import { MEDIA_LIFETIME_S, type MediaType } from '../api/media.ts';
 import type { WechatApi } from '../api/client.ts';
@@ -29,16 +31,19 @@ interface MediaRecord {
  * The media_id of each file a reply names: uploaded once as temporary media, kept in the store
  * for its lifetime so every instance shares it, and uploaded again before it lapses. One upload
  * per file at a time across instances (a claim in the store); a file is known by its content, so
- * a changed file is a new upload.
+ * a changed file (another size or modification time) is a new upload. An upload WeChat refused
+ * is not tried again for a minute.
  * @example
  * const files = new MediaFiles({ api, store, log })
  * const reply = await files.resolve({ type: 'image', file: './assets/coupon.png' })
  */
 export class MediaFiles {
   readonly #options: MediaFilesOptions;
-  readonly #known = new Map<string, MediaRecord>(); // record key → record, this process's copy
+  // Bounded: a handler may name a file per user.
+  readonly #known = new LRUCache<string, MediaRecord>({ max: 1000 }); // record key → record, this process's copy
+  readonly #refused = new LRUCache<string, ApiError>({ max: 1000, ttl: 60_000 });
   readonly #pending = new Map<string, Promise<string>>();
-  readonly #digests = new Map<string, Promise<{ key: string; data: Buffer }>>();
+  readonly #digests = new LRUCache<string, string>({ max: 1000 }); // type, path, size and mtime → record key
 
   constructor(options: MediaFilesOptions) {
     this.#options = options;
@@ -56,13 +61,16 @@ export class MediaFiles {
 
   /** A file's media_id, valid for a while yet. */
   async mediaIdOf(type: MediaType, path: string): Promise<string> {
-    const { key, data } = await this.#read(type, path);
+    const at = resolve(path);
+    const key = await this.#keyOf(type, at);
     const renewAt = (record: MediaRecord | undefined) => (record?.expiresAt ?? 0) - this.#renewBeforeMs();
     const cached = this.#known.get(key);
     if (cached && Date.now() < renewAt(cached)) return cached.mediaId;
+    const refused = this.#refused.get(key);
+    if (refused) throw refused;
     let pending = this.#pending.get(key);
     if (!pending) {
-      pending = this.#fetch(type, path, key, data, renewAt).finally(() => this.#pending.delete(key));
+      pending = this.#fetch(type, at, key, renewAt).finally(() => this.#pending.delete(key));
       this.#pending.set(key, pending);
     }
     return pending;
@@ -82,24 +90,31 @@ export class MediaFiles {
     return (this.#options.renewBeforeS ?? 6 * 3600) * 1000;
   }
 
-  // The file's bytes and its record's key: by type and content.
-  #read(type: MediaType, path: string): Promise<{ key: string; data: Buffer }> {
-    const at = resolve(path);
-    let read = this.#digests.get(`${type}:${at}`);
-    if (!read) {
-      read = readFile(at).then((data) => ({ key: `media:${type}:${createHash('sha256').update(data).digest('hex').slice(0, 32)}`, data }));
-      read.catch(() => this.#digests.delete(`${type}:${at}`));
-      this.#digests.set(`${type}:${at}`, read);
+  // The record's key of a file: its type and a hash of its content, read again when its size or
+  // modification time changes.
+  async #keyOf(type: MediaType, at: string): Promise<string> {
+    const { size, mtimeMs } = await stat(at);
+    const version = `${type}:${size}:${mtimeMs}:${at}`;
+    let key = this.#digests.get(version);
+    if (!key) {
+      key = `media:${type}:${createHash('sha256')
+        .update(await readFile(at))
+        .digest('hex')
+        .slice(0, 32)}`;
+      this.#digests.set(version, key);
     }
-    return read;
+    return key;
   }
 
-  async #fetch(type: MediaType, path: string, key: string, data: Buffer, renewAt: (r: MediaRecord | undefined) => number): Promise<string> {
+  async #fetch(type: MediaType, at: string, key: string, renewAt: (r: MediaRecord | undefined) => number): Promise<string> {
     const { api, store, log } = this.#options;
     const shared = await store.get<MediaRecord>(key);
     if (shared && Date.now() < renewAt(shared)) return this.#keep(key, shared);
     // Another instance uploading it: wait for its record rather than upload the same file twice.
-    if (!(await store.claim(`${key}:claim`, Date.now(), 60_000))) {
+    const claim = `${key}:claim`;
+    const owner = randomUUID();
+    const claimed = await store.claim(claim, owner, 60_000);
+    if (!claimed) {
       for (let waited = 0; waited < 10_000; waited += 100) {
         await new Promise((r) => setTimeout(r, 100));
         const record = await store.get<MediaRecord>(key);
@@ -107,14 +122,18 @@ export class MediaFiles {
       }
     }
     try {
-      const uploaded = await api.media.upload(type, { data, filename: basename(path) });
+      const uploaded = await api.media.upload(type, { data: await readFile(at), filename: basename(at) });
       const lifetimeMs = (this.#options.lifetimeS ?? MEDIA_LIFETIME_S) * 1000;
       const record = { mediaId: uploaded.mediaId, expiresAt: uploaded.createdAt * 1000 + lifetimeMs };
       await store.set(key, record, Math.max(1000, record.expiresAt - Date.now()));
-      log.info({ type, file: basename(path) }, `file reply: ${basename(path)} uploaded as temporary media`);
+      log.info({ type, file: basename(at) }, `file reply: ${basename(at)} uploaded as temporary media`);
       return this.#keep(key, record);
+    } catch (error) {
+      if (error instanceof ApiError && error.errcode !== undefined && error.errcode !== -1) this.#refused.set(key, error);
+      throw error;
     } finally {
-      await store.delete(`${key}:claim`).catch(() => undefined);
+      // Only a claim this instance took, and still holds (it lapses after a minute), is released.
+      if (claimed && (await store.get(claim).catch(() => undefined)) === owner) await store.delete(claim).catch(() => undefined);
     }
   }
 

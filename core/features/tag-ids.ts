@@ -26,6 +26,11 @@ export class TagIds {
     return (this.#known ?? (await this.refresh())).get(name);
   }
 
+  /** Forgets a tag's id (WeChat said 45159: someone deleted the tag), so the next use finds or makes it again. */
+  forget(name: string): void {
+    this.#known?.delete(name);
+  }
+
   /** The tag's id, creating the tag if the account has none of that name. */
   idOf(name: string): Promise<number> {
     const known = this.#known?.get(name);

@@ -2,21 +2,13 @@ import { validateMenu, type ConfigIssue, type Menu } from './menu.ts';
 
 /**
  * Who sees a conditional menu (个性化菜单), as bot.config.ts declares it: `tag` names a tag (the
- * framework finds or creates it and sends its tag_id); WeChat's other fields pass through.
+ * framework finds or creates it and sends its tag_id). WeChat matches on the tag and the client's
+ * platform only: it refuses sex, country, province, city and language (65320) since 2022.
  */
 export interface MatchRuleConfig {
   readonly tag?: string;
-  /** '1' male, '2' female. */
-  readonly sex?: '1' | '2';
-  readonly country?: string;
-  /** Needs country. */
-  readonly province?: string;
-  /** Needs province. */
-  readonly city?: string;
   /** '1' iOS, '2' Android, '3' others. */
   readonly client_platform_type?: '1' | '2' | '3';
-  /** zh_CN, zh_TW, en, … */
-  readonly language?: string;
 }
 
 /** A conditional menu in bot.config.ts: WeChat's menu JSON and its rule. */
@@ -26,9 +18,10 @@ export type ConditionalMenuConfig = Menu & { readonly matchrule: MatchRuleConfig
 export const TAG_NAME_MAX_BYTES = 30;
 export const TAGS_PER_ACCOUNT = 100;
 
-const RULE_FIELDS = ['tag', 'sex', 'country', 'province', 'city', 'client_platform_type', 'language'] as const;
+const RULE_FIELDS = ['tag', 'client_platform_type'] as const;
+// What WeChat no longer matches on, and refuses (65320).
+const RETIRED_FIELDS = ['sex', 'country', 'province', 'city', 'language'];
 const CHOICES: Partial<Record<(typeof RULE_FIELDS)[number], readonly string[]>> = {
-  sex: ['1', '2'],
   client_platform_type: ['1', '2', '3'],
 };
 
@@ -43,8 +36,7 @@ export function validateTagName(name: unknown, path: string): ConfigIssue[] {
 
 /**
  * Checks a conditional menu against WeChat's rules: its buttons as a menu's, and a matchrule with
- * at least one field (65304), a province only with a country and a city only with a province
- * (65310, 65311).
+ * at least one of the fields WeChat still matches on (65304 for none, 65320 for the retired ones).
  * @example
  * validateConditionalMenu({ button: […], matchrule: {} }, 'conditionalMenus.vip') // [{ path: 'conditionalMenus.vip.matchrule', … }]
  */
@@ -57,7 +49,12 @@ export function validateConditionalMenu(menu: unknown, path: string): ConfigIssu
     return [...issues, { path: at, message: `must be an object of ${RULE_FIELDS.join(', ')}` }];
   const given = rule as Record<string, unknown>;
   for (const field of Object.keys(given)) {
-    if (!(RULE_FIELDS as readonly string[]).includes(field))
+    if (RETIRED_FIELDS.includes(field))
+      issues.push({
+        path: `${at}.${field}`,
+        message: 'WeChat no longer matches on sex, country, province, city or language, and refuses them (65320): use a tag',
+      });
+    else if (!(RULE_FIELDS as readonly string[]).includes(field))
       issues.push({ path: `${at}.${field}`, message: `is not a matchrule field (${RULE_FIELDS.join(', ')})` });
   }
   const present = RULE_FIELDS.filter((f) => given[f] !== undefined && given[f] !== '');
@@ -70,17 +67,13 @@ export function validateConditionalMenu(menu: unknown, path: string): ConfigIssu
     else if (CHOICES[field] && !CHOICES[field].includes(value))
       issues.push({ path: `${at}.${field}`, message: `must be one of ${CHOICES[field].map((c) => `'${c}'`).join(', ')}` });
   }
-  if ((present.includes('province') || present.includes('city')) && !present.includes('country'))
-    issues.push({ path: `${at}.country`, message: 'is needed with a province or a city' });
-  if (present.includes('city') && !present.includes('province')) issues.push({ path: `${at}.province`, message: 'is needed with a city' });
   return issues;
 }
 
 /** The matchrule WeChat takes: `tag` resolved to its tag_id, the other fields as given. */
 export function wechatMatchRule(rule: MatchRuleConfig, tagIds: ReadonlyMap<string, number>): Record<string, string> {
-  const { tag, ...rest } = rule;
   const out: Record<string, string> = {};
-  if (tag !== undefined) out.tag_id = String(tagIds.get(tag));
-  for (const [field, value] of Object.entries(rest)) if (value !== undefined && value !== '') out[field] = value;
+  if (rule.tag !== undefined) out.tag_id = String(tagIds.get(rule.tag));
+  if (rule.client_platform_type) out.client_platform_type = rule.client_platform_type;
   return out;
 }
