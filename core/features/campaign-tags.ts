@@ -126,7 +126,8 @@ export class CampaignTagger {
       } catch (error) {
         const errcode = error instanceof ApiError ? error.errcode : undefined;
         const delay = delays[attempt];
-        if ((errcode === -1 || errcode === undefined) && delay !== undefined) {
+        // Shutting down, a call is not waited for again: the process must stop in its time.
+        if ((errcode === -1 || errcode === undefined) && delay !== undefined && !this.#closing) {
           await new Promise((resolve) => setTimeout(resolve, delay).unref());
           continue;
         }

@@ -201,11 +201,12 @@ export class LateReplies {
     const delay = delays[Math.min(entry.attempts, delays.length - 1)]!;
     const next: Entry = { ...entry, attempts: entry.attempts + 1, nextAt: Date.now() + delay };
     this.#metrics.lateReply('retry');
-    log.warn({ err: error, attempts: next.attempts, retryInMs: delay }, 'late reply not sent yet: will retry');
     if (n !== undefined) {
       await this.#save(n, next).catch(() => {});
       await this.#options.store.delete(`late:sending:${n}`).catch(() => {});
     }
+    // Said once the entry is saved for its retry and free for any instance: not before.
+    log.warn({ err: error, attempts: next.attempts, retryInMs: delay }, 'late reply not sent yet: will retry');
     this.#later(delay, () => (n === undefined ? this.#attempt(log, n, next) : this.#deliver(n, log, next)));
   }
 
