@@ -1,6 +1,7 @@
 import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import type { Plugin } from '../core/config/bot-config.ts';
+import { NotAdmitted } from '../core/kernel/bot.ts';
 import type { Context } from '../core/kernel/context.ts';
 import { dedupeKeyOf } from '../core/protocol/events.ts';
 import type { NormalReply } from '../core/protocol/reply.ts';
@@ -68,6 +69,8 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
 
   return {
     name: 'dedupe',
+    // Its claim goes to the store in the same turn as the transport's nonce check: one round trip.
+    beforeAdmission: true,
     init(services) {
       // A memory store is this process's own: the LRU in front of it already holds what it would.
       if (!services.store.local) store = services.store;
@@ -87,10 +90,19 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
       // Registered before anything is awaited, so a retry arriving meanwhile waits for this run.
       // Neither way of running rejects (the chain reports its own errors), so `running` never
       // keeps a key.
+      // A push refused at admission (a replayed nonce with another body) is not remembered: its
+      // claim is released, and the genuine push of that key, if any, runs.
+      const forget = (error: unknown) => {
+        running.delete(key);
+        throw error;
+      };
       const run = store
-        ? runShared(ctx, store, key, next).then((done) => remember(key, done))
-        : next().then(() => remember(key, { reply: ctx.response ?? null }));
-      running.set(key, run);
+        ? runShared(ctx, store, key, next).then((done) => remember(key, done), forget)
+        : next().then(() => remember(key, { reply: ctx.response ?? null }), forget);
+      running.set(
+        key,
+        run.catch(() => undefined),
+      );
       return run;
     },
   };
@@ -128,11 +140,16 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
       renewal = shared.set(key, RUNNING, claimMs).catch((error: unknown) => ctx.log.warn({ err: error }, 'dedupe: claim not renewed'));
     }, claimMs / 3);
     renew.unref();
+    let refused = false;
     try {
       await next();
+    } catch (error) {
+      refused = error instanceof NotAdmitted;
+      throw error;
     } finally {
       clearInterval(renew);
-      await renewal; // a renewal still in flight must not land on top of the reply
+      await renewal; // a renewal still in flight must not land on top of the reply, or the release
+      if (refused) await shared.delete(key).catch(() => undefined);
     }
     const done: Done = { reply: ctx.response ?? null };
     await shared

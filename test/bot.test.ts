@@ -28,6 +28,42 @@ test('plugins run in order, onion style', async (t) => {
   t.deepEqual(seen, ['a in', 'b in', 'b out', 'a out']);
 });
 
+test('with an admission in flight, a leading plugin marked beforeAdmission starts at once, the rest waits; a refused push runs no further, and nothing is reported', async (t) => {
+  const seen: string[] = [];
+  const first: Plugin = {
+    name: 'claim',
+    beforeAdmission: true,
+    async middleware(_ctx, next) {
+      seen.push('claim');
+      try {
+        await next();
+      } catch (error) {
+        seen.push(`claim saw ${(error as Error).name}`);
+        throw error;
+      }
+    },
+  };
+  const rest: Plugin = { name: 'rest', middleware: (_ctx, next) => (seen.push('rest'), next()) };
+  const { bot, log } = await bare([first, rest]);
+  let admit!: (ok: boolean) => void;
+  const ctx = bot.context(event('text', { text: 'x', msgId: '1' }));
+  const run = bot.run(ctx, new Promise<boolean>((resolve) => (admit = resolve)));
+  await new Promise((resolve) => setTimeout(resolve, 10));
+  t.deepEqual(seen, ['claim'], 'the rest waits for the admission');
+  admit(true);
+  await run;
+  t.deepEqual(seen, ['claim', 'rest']);
+
+  seen.length = 0;
+  await bot.run(bot.context(event('text', { text: 'x', msgId: '2' })), Promise.resolve(false));
+  t.deepEqual(seen, ['claim', 'claim saw NotAdmitted']);
+  seen.length = 0;
+  const unmarked = await bare([rest]);
+  await unmarked.bot.run(unmarked.bot.context(event('text', { text: 'x', msgId: '3' })), Promise.resolve(false));
+  t.deepEqual(seen, [], 'without a marked plugin, nothing runs before the admission');
+  t.false(log.text().includes('"level":50') || unmarked.log.text().includes('"level":50'), 'a refusal is not a plugin error');
+});
+
 test('reply and the user handle work when taken off the context', async (t) => {
   const { bot } = await bare([
     {

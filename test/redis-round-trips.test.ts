@@ -1,16 +1,29 @@
 // What a push costs on Redis, counted as WeChat's push arrives: the commands the bot sends, seen
 // by redis-cli MONITOR (a script's own calls inside Redis are not round trips). The design, as
-// the README's Redis section writes it: a message or a click is three (the nonce, the dedupe
-// claim, the reply recorded for retries); a follow through a campaign adds its counters and the
-// user's record (read, then written unless the purge's tombstone stands).
+// the README's Redis section writes it: a message or a click is two (the nonce and the dedupe
+// claim in one script, before the chain; the reply recorded for retries, after it); a follow
+// through a campaign adds its counters and the user's record (read, then written unless the
+// purge's tombstone stands).
+import { spawnSync } from 'node:child_process';
 import test from 'ava';
 import { openStore } from '../core/state/open-store.ts';
-import { ACCOUNT, eventFields, memoryLogger, openid, readReply, startEmulator, startServer } from './_helpers.ts';
+import {
+  ACCOUNT,
+  eventFields,
+  memoryLogger,
+  openid,
+  pushXml,
+  readReply,
+  signedQuery,
+  startEmulator,
+  startServer,
+  testConfig,
+} from './_helpers.ts';
 import { monitorRedis, redisTest, startRedis } from './_redis.ts';
 
 redisTest(
   test,
-  "Redis: a message or a click costs 3 commands; a follow through a campaign 6; a retry answered from this instance's memory 1",
+  "Redis: a message or a click costs 2 commands; a follow through a campaign 5; a retry answered from this instance's memory 1",
   async (t) => {
     const redis = await startRedis(t);
     const store = await openStore(redis.url, { log: memoryLogger().log, namespace: 'wxbot:test' });
@@ -36,10 +49,40 @@ redisTest(
       Content: 'hi',
       MsgId: '7001',
     };
-    t.deepEqual(await cost(eventFields(user, 'subscribe', { EventKey: 'qrscene_poster' })), ['SET', 'SET', 'EVAL', 'GET', 'EVAL', 'SET']);
-    t.deepEqual(await cost(text), ['SET', 'SET', 'SET'], 'nonce, claim, reply');
-    t.deepEqual(await cost(eventFields(user, 'CLICK', { EventKey: 'TODAY' })), ['SET', 'SET', 'SET']);
+    t.deepEqual(await cost(eventFields(user, 'subscribe', { EventKey: 'qrscene_poster' })), ['EVAL', 'EVAL', 'GET', 'EVAL', 'SET']);
+    t.deepEqual(await cost(text), ['EVAL', 'SET'], 'nonce and claim, reply');
+    t.deepEqual(await cost(eventFields(user, 'CLICK', { EventKey: 'TODAY' })), ['EVAL', 'SET']);
     // WeChat's retry of the text, to the same instance: its reply is in memory, only its nonce is remembered.
     t.deepEqual(await cost({ ...text }), ['SET']);
+  },
+);
+
+redisTest(
+  test,
+  'Redis: a signed URL replayed with another body is refused while its dedupe claim goes out with the nonce; no plugin past dedupe sees it, and its claim is released',
+  async (t) => {
+    const redis = await startRedis(t);
+    const store = await openStore(redis.url, { log: memoryLogger().log, namespace: 'wxbot:test' });
+    t.teardown(() => store.close());
+    const reached: string[] = [];
+    const spy = {
+      name: 'spy',
+      middleware: (ctx: { event: { from: string } }, next: () => Promise<void>) => (reached.push(ctx.event.from), next()),
+    };
+    const server = await startServer(t, { store, config: testConfig({ plugins: [spy as never] }) });
+    const query = signedQuery();
+    const send = (fields: Record<string, string | number>) =>
+      fetch(`${server.url}?${query}`, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: pushXml(fields) });
+    const user = openid();
+    t.like(await readReply(await send(eventFields(user, 'CLICK', { EventKey: 'TODAY' }))), { Content: 'today reply' });
+    const forgedFields = eventFields(openid(), 'CLICK', { EventKey: 'TODAY' });
+    const forged = await send(forgedFields);
+    t.is(forged.status, 401);
+    t.deepEqual(reached, [user], 'the forged push reached no plugin past dedupe');
+    const dedupeKeys = spawnSync('redis-cli', ['-p', String(redis.port), '--scan', '--pattern', '*dedupe:*'], { encoding: 'utf8' });
+    t.is(dedupeKeys.stdout.trim().split('\n').length, 1, "only the genuine push's record: the forged push's claim is gone");
+    // The same push, sent by WeChat with its own nonce, is handled: the forged one's claim was released.
+    t.like(await readReply(await server.push(forgedFields)), { Content: 'today reply' });
+    t.is(reached.length, 2);
   },
 );

@@ -27,6 +27,13 @@ export interface PluginParts<C extends Context = Context, S extends KernelServic
   /** Runs once before the first push, with the bot's services; may start background work, must not block long. */
   init?(services: S): void | Promise<void>;
   readonly middleware?: Middleware<C>;
+  /**
+   * The plugin runs before the push is admitted (its nonce checked against replays), in the same
+   * turn of the loop as that check, so that their store calls share one round trip. It may only
+   * claim the push: the plugins after it wait for the admission, and its `next()` rejects with
+   * {@link NotAdmitted} when the push is refused. Only leading plugins may say so (dedupe).
+   */
+  readonly beforeAdmission?: boolean;
   /** Stops the plugin's background work (timers, connections) at shutdown. */
   close?(): void | Promise<void>;
 }
@@ -52,6 +59,14 @@ export class BotError extends Error {
     super(`plugin ${plugin} failed on ${ctx.event.type}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
     this.plugin = plugin;
     this.ctx = ctx;
+  }
+}
+
+/** What `next()` rejects with, in a plugin that runs before admission, when the push was refused. */
+export class NotAdmitted extends Error {
+  override name = 'NotAdmitted';
+  constructor() {
+    super('the push was not admitted: its nonce was used with another body');
   }
 }
 
@@ -144,26 +159,37 @@ export class Bot<C extends Context = Context, S extends KernelServices = KernelS
     return ctx;
   }
 
-  /** Runs the chain on a context. Never rejects: plugin errors go to onError. */
-  run(ctx: C): Promise<void> {
+  /**
+   * Runs the chain on a context. Never rejects: plugin errors go to onError. With an admission
+   * (the transport's replay check, still in flight), the leading plugins that may run before it do,
+   * and the rest of the chain waits for it; a refused push runs no further.
+   */
+  run(ctx: C, admission?: Promise<boolean>): Promise<void> {
     const chain = (this.#chain ??= this.#plugins.filter((plugin) => plugin.middleware && !this.#failedInit.has(plugin)));
-    return this.#dispatch(chain, 0, ctx);
+    if (!admission) return this.#dispatch(chain, 0, ctx);
+    return this.#dispatch(chain, 0, ctx, admission).catch((error: unknown) => {
+      if (!(error instanceof NotAdmitted)) throw error;
+    });
   }
 
   // Each plugin's failure is its own: it is reported, and the rest of the chain still runs. A
   // middleware that answers without awaiting costs no promise of its own: most pass a push on.
-  #dispatch(chain: readonly Plugin<C, S>[], index: number, ctx: C): Promise<void> {
+  #dispatch(chain: readonly Plugin<C, S>[], index: number, ctx: C, admission?: Promise<boolean>): Promise<void> {
     const plugin = chain[index];
     if (!plugin) return DONE;
+    if (admission && !plugin.beforeAdmission) {
+      return admission.then((admitted) => (admitted ? this.#dispatch(chain, index, ctx) : Promise.reject(new NotAdmitted())));
+    }
     const step: Step = { called: undefined };
     const next = () => {
       if (step.called) return Promise.reject(new Error('next() called multiple times'));
-      return (step.called = this.#dispatch(chain, index + 1, ctx));
+      return (step.called = this.#dispatch(chain, index + 1, ctx, admission));
     };
     let result: unknown;
     try {
       result = plugin.middleware!(ctx, next);
     } catch (error) {
+      if (error instanceof NotAdmitted) return Promise.reject(error);
       this.#report(error, plugin, ctx);
       return step.called ? DONE : next();
     }
@@ -172,6 +198,7 @@ export class Bot<C extends Context = Context, S extends KernelServices = KernelS
     // own errors and never rejects: there is nothing of this plugin's left to catch.
     if (result === step.called) return result as Promise<void>;
     return Promise.resolve(result).then(nothing, (error: unknown) => {
+      if (error instanceof NotAdmitted) throw error; // the push was refused: nothing to report, nothing more to run
       this.#report(error, plugin, ctx);
       return step.called ? undefined : next();
     });

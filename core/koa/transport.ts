@@ -126,8 +126,9 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
   }
 
   // Nothing of the body is parsed before the signature that covers it holds: in safe mode only the
-  // Encrypt value is found, by a scan, and msg_signature checked; then the nonce is checked against
-  // the body, and only then is anything parsed.
+  // Encrypt value is found, by a scan, and msg_signature checked. Every parse is linear. The nonce
+  // is then checked against the body while the chain's first plugin (dedupe) claims the push, in
+  // the same turn, so both reach the store together; the rest of the chain waits for the check.
   async function handlePush(koa: KoaContext, started: number): Promise<void> {
     const q = params(koa.querystring, 'signature', 'timestamp', 'nonce', 'encrypt_type', 'msg_signature');
     const timestamp = q.timestamp ?? '';
@@ -145,8 +146,6 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
       const encrypt = encryptOf(text);
       if (encrypt === undefined || encrypt === '') throw new HttpError(400, 'missing Encrypt');
       if (!signatureMatches(q.msg_signature, crypto.signature(timestamp, nonce, encrypt))) throw new HttpError(401, 'bad msg_signature');
-      const admitted = admit(timestamp, nonce, text);
-      if (admitted) await admitted;
       let opened;
       try {
         opened = crypto.decrypt(encrypt);
@@ -157,8 +156,6 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
       keyIndex = opened.keyIndex;
       xml = await parse(opened.xml);
     } else {
-      const admitted = admit(timestamp, nonce, text);
-      if (admitted) await admitted;
       const parsed = parse(text);
       xml = parsed instanceof Promise ? await parsed : parsed; // most bodies need no wait
       if (encrypted && typeof xml.MsgType !== 'string') {
@@ -176,19 +173,23 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
       if (error instanceof EventError) throw new HttpError(400, error.message);
       throw error;
     }
-    const { reply, outcome } = await runWithDeadline(event);
+    const admission = admit(timestamp, nonce, text);
+    const run = runWithDeadline(event, admission);
+    if (admission && !(await admission)) {
+      await run; // the chain stopped at the admission; its claim is released
+      throw new HttpError(401, REPLAYED);
+    }
+    const { reply, outcome } = await run;
     respond(koa, event, reply, keyIndex);
     metrics.push(event.type, outcome ?? (reply ? 'replied' : 'success'), (performance.now() - started) / 1000);
   }
 
   // Without a wait when the guard answers at once (a memory store): most pushes make no promise here.
-  function admit(timestamp: string, nonce: string, text: string): Promise<void> | undefined {
+  function admit(timestamp: string, nonce: string, text: string): Promise<boolean> | undefined {
     const admitted = replay?.admit(timestamp, nonce, text) ?? true;
     if (admitted === true) return undefined;
     if (admitted === false) throw new HttpError(401, REPLAYED);
-    return admitted.then((ok) => {
-      if (!ok) throw new HttpError(401, REPLAYED);
-    });
+    return admitted;
   }
 
   function readText(koa: KoaContext): Promise<string> {
@@ -209,9 +210,12 @@ export function wechatRouter<C extends Context>(bot: Bot<C>, options: TransportO
   // The answer leaves by the deadline with whatever reply is set by then; the chain goes on,
   // and a reply it sets afterwards is handed to onLateReply. One timer and one promise per push.
   // The outcome is set only when it is not plain: a replay, or the deadline.
-  function runWithDeadline(event: WechatEvent): Promise<{ reply: NormalReply | undefined; outcome?: PushOutcome }> {
+  function runWithDeadline(
+    event: WechatEvent,
+    admission: Promise<boolean> | undefined,
+  ): Promise<{ reply: NormalReply | undefined; outcome?: PushOutcome }> {
     const ctx = bot.context(event);
-    const done = bot.run(ctx); // never rejects
+    const done = bot.run(ctx, admission); // never rejects
     inFlight.add(done);
     return new Promise((resolve) => {
       let sent: { reply: NormalReply | undefined } | undefined; // set when the deadline answered

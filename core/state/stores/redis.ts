@@ -39,6 +39,15 @@ local ttl = tonumber(ARGV[2])
 if ttl > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[1]) end
 return 1`;
 
+// Claims several keys at once (SET NX PX each): KEYS the keys, ARGV a record and a ttl for each.
+// Returns 1 for each key this call set, 0 for one already held.
+const CLAIM_MANY = `
+local claimed = {}
+for i, key in ipairs(KEYS) do
+  claimed[i] = redis.call('SET', key, ARGV[2 * i - 1], 'NX', 'PX', ARGV[2 * i]) and 1 or 0
+end
+return claimed`;
+
 /**
  * Redis through Keyv's Redis adapter, for several instances sharing one truth: SET NX claims and
  * atomic increments. Commands fail at once while Redis is down (no offline queue) so pushes are
@@ -73,6 +82,37 @@ export async function redisStore(url: string, options: { namespace: string; log:
   const keyv = new Keyv({ store: adapter, namespace: options.namespace, useKeyPrefix: false, throwOnErrors: true });
   keyv.on('error', () => {}); // thrown to the caller, which logs; the connection itself is logged above
   const full = (key: string) => adapter.createKeyPrefix(key, options.namespace);
+  // Claims made in one turn of the loop go to Redis as one command: a push's nonce (the transport's
+  // replay check) and its dedupe claim are made together, so they cost one round trip.
+  type PendingClaim = { key: string; record: string; ttl: number; settle(claimed: boolean | Error): void };
+  let claims: PendingClaim[] | undefined;
+  const flushClaims = async () => {
+    const batch = claims!;
+    claims = undefined;
+    try {
+      if (batch.length === 1) {
+        const [one] = batch as [PendingClaim];
+        return one.settle((await client.set(one.key, one.record, { NX: true, PX: one.ttl })) === 'OK');
+      }
+      const claimed = (await client.eval(CLAIM_MANY, {
+        keys: batch.map((c) => c.key),
+        arguments: batch.flatMap((c) => [c.record, String(c.ttl)]),
+      })) as number[];
+      batch.forEach((c, i) => c.settle(claimed[i] === 1));
+    } catch (error) {
+      for (const c of batch) c.settle(error as Error);
+    }
+  };
+  const claim = (key: string, value: unknown, ttlMs: number) =>
+    new Promise<boolean>((resolve, reject) => {
+      if (!claims) {
+        claims = [];
+        queueMicrotask(() => void flushClaims());
+      }
+      const ttl = Math.max(1, Math.trunc(ttlMs));
+      const record = JSON.stringify({ value, expires: Date.now() + ttl });
+      claims.push({ key: full(key), record, ttl, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
+    });
   const increment = async (counters: readonly Counter[]): Promise<number[]> => {
     const values = await client.eval(INCREMENT, {
       keys: counters.map(({ key }) => full(key)),
@@ -87,10 +127,7 @@ export async function redisStore(url: string, options: { namespace: string; log:
     set: async (key, value, ttlMs) => void (await keyv.set(key, value, ttlMs)),
     delete: async (key) => void (await keyv.delete(key)),
     forget: async (keys) => void (keys.length > 0 && (await client.del(keys.map(full)))),
-    claim: async (key, value, ttlMs) => {
-      const result = await client.set(full(key), JSON.stringify({ value, expires: Date.now() + ttlMs }), { NX: true, PX: ttlMs });
-      return result === 'OK';
-    },
+    claim,
     setUnless: async (key, value, guard, ttlMs) => {
       const ttl = Math.max(0, Math.trunc(ttlMs ?? 0));
       // Keyv's record shape, as set() writes it, so get() reads it back.
