@@ -26,6 +26,8 @@ type Done = { reply: NormalReply | null };
 type Outcome = { own: true } | { done: Done } | { gaveUp: true };
 
 const RUNNING: Running = { running: true };
+// What a run refused at admission leaves to the pushes of its key that waited for it.
+const REFUSED = Symbol('refused');
 const WAIT_MS = 30_000; // the transport answered long before; stop looking after this
 
 /**
@@ -43,7 +45,7 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
   const claimMs = options.claimMs ?? 3000;
   const pollMs = options.pollMs ?? 50;
   const recent = new LRUCache<string, Done>({ max: options.max ?? 10_000, ttl });
-  const running = new Map<string, Promise<Done | undefined>>();
+  const running = new Map<string, Promise<Done | typeof REFUSED | undefined>>();
   let store: Store | undefined;
 
   // Claim the push, or find its reply, or wait while another instance runs it.
@@ -75,7 +77,7 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
       // A memory store is this process's own: the LRU in front of it already holds what it would.
       if (!services.store.local) store = services.store;
     },
-    middleware(ctx, next) {
+    middleware: function run(ctx, next): Promise<void> | void {
       // Hashed for the shared store, which must hold no OpenID. A key that stays in this process's
       // memory (which holds the push anyway) is not: the hash is 1.7 µs of every push (BENCHMARKS.md).
       const id = dedupeKeyOf(ctx.event);
@@ -85,7 +87,14 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
       const first = running.get(key);
       if (first) {
         ctx.duplicate = true;
-        return first.then((done) => done && replay(ctx, done));
+        return first.then((done) => {
+          // The first was a forgery refused at admission: this push is no duplicate of it, and runs.
+          if (done === REFUSED) {
+            ctx.duplicate = false;
+            return run(ctx, next);
+          }
+          if (done) replay(ctx, done);
+        });
       }
       // Registered before anything is awaited, so a retry arriving meanwhile waits for this run.
       // Neither way of running rejects (the chain reports its own errors), so `running` never
@@ -96,14 +105,14 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
         running.delete(key);
         throw error;
       };
-      const run = store
+      const started = store
         ? runShared(ctx, store, key, next).then((done) => remember(key, done), forget)
         : next().then(() => remember(key, { reply: ctx.response ?? null }), forget);
       running.set(
         key,
-        run.catch(() => undefined),
+        started.catch((error: unknown) => (error instanceof NotAdmitted ? REFUSED : undefined)),
       );
-      return run;
+      return started.then(() => undefined);
     },
   };
 

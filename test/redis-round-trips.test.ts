@@ -84,5 +84,15 @@ redisTest(
     // The same push, sent by WeChat with its own nonce, is handled: the forged one's claim was released.
     t.like(await readReply(await server.push(forgedFields)), { Content: 'today reply' });
     t.is(reached.length, 2);
+    // A forgery in flight when the genuine push of its key arrives: the genuine one still runs.
+    for (let i = 0; i < 10; i++) {
+      const fields = eventFields(openid(), 'CLICK', { EventKey: 'TODAY' });
+      const forgery = send(fields);
+      await new Promise((resolve) => setImmediate(resolve));
+      const genuine = server.push(fields);
+      t.is((await forgery).status, 401);
+      t.like(await readReply(await genuine), { Content: 'today reply' }, `round ${i}`);
+    }
+    t.is(reached.length, 12);
   },
 );

@@ -178,7 +178,9 @@ export class Bot<C extends Context = Context, S extends KernelServices = KernelS
     const plugin = chain[index];
     if (!plugin) return DONE;
     if (admission && !plugin.beforeAdmission) {
-      return admission.then((admitted) => (admitted ? this.#dispatch(chain, index, ctx) : Promise.reject(new NotAdmitted())));
+      // An admission that fails refuses the push: nothing past the claim runs on an unchecked nonce.
+      const refuse = () => Promise.reject(new NotAdmitted());
+      return admission.then((admitted) => (admitted ? this.#dispatch(chain, index, ctx) : refuse()), refuse);
     }
     const step: Step = { called: undefined };
     const next = () => {
