@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import type { ConditionalMenuInfo, WechatApi } from '../core/api/client.ts';
 import type { ResolvedConfig } from '../core/config/bot-config.ts';
 import { TagIds } from '../core/features/tag-ids.ts';
 import { wechatMatchRule } from '../core/protocol/conditional-menu.ts';
 import type { Menu } from '../core/protocol/menu.ts';
+import { ownedClaim } from '../core/state/owned-claim.ts';
 import type { Store } from '../core/state/store.ts';
 import { sameMenu } from './sync-menu.ts';
 
@@ -68,14 +68,13 @@ export async function syncConditionalMenus(
   if (config.conditionalMenus.size === 0 && Object.keys(own ?? {}).length === 0) return;
   // Instances starting together (BOT_WORKERS, a rolling deploy) would each add the same menus:
   // one applies them, the others fail this pass and find them applied on the next.
-  const owner = randomUUID();
-  if (!dryRun && !(await store.claim(CLAIM_KEY, owner, 60_000)))
-    throw new Error('another instance is applying them: looking again shortly');
+  if (dryRun) return apply(api, store, config, tagIds, dryRun, report);
+  const claim = await ownedClaim(store, CLAIM_KEY, 60_000);
+  if (!claim.held) throw new Error('another instance is applying them: looking again shortly');
   try {
     await apply(api, store, config, tagIds, dryRun, report);
   } finally {
-    // Released only while it is still this instance's (it lapses after a minute).
-    if (!dryRun && (await store.get(CLAIM_KEY)) === owner) await store.delete(CLAIM_KEY);
+    await claim.release();
   }
 }
 

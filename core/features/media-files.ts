@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import { LRUCache } from 'lru-cache';
 import { ApiError } from '../api/errors.ts';
@@ -7,6 +7,7 @@ import { MEDIA_LIFETIME_S, type MediaType } from '../api/media.ts';
 import type { WechatApi } from '../api/client.ts';
 import type { Logger } from '../kernel/log.ts';
 import { isFileReply, type FileReply, type NormalReply, type SendableReply } from '../protocol/reply.ts';
+import { ownedClaim } from '../state/owned-claim.ts';
 import type { Store } from '../state/store.ts';
 
 /** Options of {@link MediaFiles}. */
@@ -111,10 +112,8 @@ export class MediaFiles {
     const shared = await store.get<MediaRecord>(key);
     if (shared && Date.now() < renewAt(shared)) return this.#keep(key, shared);
     // Another instance uploading it: wait for its record rather than upload the same file twice.
-    const claim = `${key}:claim`;
-    const owner = randomUUID();
-    const claimed = await store.claim(claim, owner, 60_000);
-    if (!claimed) {
+    const claim = await ownedClaim(store, `${key}:claim`, 60_000);
+    if (!claim.held) {
       for (let waited = 0; waited < 10_000; waited += 100) {
         await new Promise((r) => setTimeout(r, 100));
         const record = await store.get<MediaRecord>(key);
@@ -132,8 +131,7 @@ export class MediaFiles {
       if (error instanceof ApiError && error.errcode !== undefined && error.errcode !== -1) this.#refused.set(key, error);
       throw error;
     } finally {
-      // Only a claim this instance took, and still holds (it lapses after a minute), is released.
-      if (claimed && (await store.get(claim).catch(() => undefined)) === owner) await store.delete(claim).catch(() => undefined);
+      await claim.release().catch(() => undefined);
     }
   }
 
