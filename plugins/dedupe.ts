@@ -81,7 +81,10 @@ export function dedupe(options: DedupeOptions = {}): Plugin {
       // Hashed for the shared store, which must hold no OpenID. A key that stays in this process's
       // memory (which holds the push anyway) is not: the hash is 1.7 µs of every push (BENCHMARKS.md).
       const id = dedupeKeyOf(ctx.event);
-      const key = store ? `dedupe:${hash('sha256', id, 'base64url')}` : id;
+      // The push's CreateTime leads the shared key (a retry carries the same): the records of one
+      // moment sit side by side in SQLite's index, so a commit writes a few pages of it, not one
+      // page per push (BENCHMARKS.md).
+      const key = store ? `dedupe:${ctx.event.createTime}:${hash('sha256', id, 'base64url')}` : id;
       const known = recent.get(key);
       if (known) return replay(ctx, known);
       const first = running.get(key);

@@ -55,7 +55,7 @@ test('the store holds neither the OpenID nor the envelope of a remembered reply'
   // The record is found by the hash of the key only, and holds the bare reply.
   const { createHash } = await import('node:crypto');
   const { dedupeKeyOf } = await import('../core/protocol/events.ts');
-  const key = `dedupe:${createHash('sha256').update(dedupeKeyOf(push)).digest('base64url')}`;
+  const key = `dedupe:${push.createTime}:${createHash('sha256').update(dedupeKeyOf(push)).digest('base64url')}`;
   const record = await store.get<{ reply: unknown }>(key);
   t.deepEqual(record, { reply: { type: 'text', content: 'today reply' } });
   t.false(JSON.stringify(record).includes('oSecretOpenId1234567'));
@@ -81,6 +81,6 @@ test('with a memory store, dedupe memory is bounded: the store gets no dedupe re
   await bot.handle(push);
   const { createHash } = await import('node:crypto');
   const { dedupeKeyOf } = await import('../core/protocol/events.ts');
-  t.is(await store.get(`dedupe:${createHash('sha256').update(dedupeKeyOf(push)).digest('base64url')}`), undefined);
+  t.is(await store.get(`dedupe:${push.createTime}:${createHash('sha256').update(dedupeKeyOf(push)).digest('base64url')}`), undefined);
   t.like(await bot.handle(push), { content: 'today reply' }, 'the in-process LRU still answers the retry');
 });

@@ -109,6 +109,21 @@ for (const [kind, open, runner] of kinds) {
     await store.close();
   });
 
+  define('increments asked in one turn each get the value they made, in the order they were asked', async (t) => {
+    const store = await open(t);
+    await store.increment('x', 10);
+    const [a, , b, c, d] = await Promise.all([
+      store.increment('x', 2),
+      store.incrementAll([{ key: 'x' }, { key: 'y', by: 3 }]),
+      store.increment('x', 0),
+      store.increment('y', -1),
+      store.increment('x', -4),
+    ]);
+    t.deepEqual([a, b, c, d], [12, 13, 2, 9]);
+    t.deepEqual([await store.get('x'), await store.get('y')], [9, 2]);
+    await store.close();
+  });
+
   define('incrementAll adds to several counters at once, as increment does to each', async (t) => {
     const store = await open(t);
     await store.increment('a', 3);
@@ -238,7 +253,7 @@ test('sqlite: expired records are swept through an index, without reading the ta
   await new Promise((resolve) => setTimeout(resolve, 10));
   const raw = new Database(file);
   const plan = raw.prepare(`EXPLAIN QUERY PLAN ${SWEEP}`).all(Date.now()) as { detail: string }[];
-  t.regex(plan.map((p) => p.detail).join(' '), /USING INDEX keyv_expires/);
+  t.regex(plan.map((p) => p.detail).join(' '), /USING INDEX keyv_expiry/);
   raw.prepare(SWEEP).run(Date.now());
   t.deepEqual(
     (raw.prepare('SELECT key FROM keyv').all() as { key: string }[]).map((r) => r.key),
@@ -246,6 +261,37 @@ test('sqlite: expired records are swept through an index, without reading the ta
   );
   raw.close();
   await store.close();
+});
+
+test("sqlite: a file an older version wrote (Keyv's table, expiry inside the JSON) reads, counts, expires and is swept as before", async (t) => {
+  const { default: Database } = await import('better-sqlite3');
+  const { SWEEP } = await import('../core/state/stores/sqlite.ts');
+  const file = join(tempDir(t), 'bot.sqlite');
+  const old = new Database(file);
+  old.exec('CREATE TABLE keyv (key VARCHAR(255) PRIMARY KEY, value TEXT)');
+  old.exec("CREATE INDEX keyv_expires ON keyv (json_extract(value, '$.expires'))");
+  const insert = old.prepare('INSERT INTO keyv (key, value) VALUES (?, ?)');
+  insert.run('bot:user:1', JSON.stringify({ value: { campaign: 'spring' } }));
+  insert.run('bot:gone', JSON.stringify({ value: 1, expires: Date.now() - 1 }));
+  insert.run('bot:window', JSON.stringify({ value: 4, expires: Date.now() + 400 }));
+  old.close();
+  // Two processes may open it at once (BOT_WORKERS): both must start.
+  const [store, other] = await Promise.all([1, 2].map(() => openStore(`sqlite://${file}`, { log: memoryLogger().log })));
+  t.deepEqual(await store!.get('user:1'), { campaign: 'spring' });
+  t.is(await store!.get('gone'), undefined);
+  t.is(await store!.increment('window'), 5, 'a counter counts on');
+  t.is(await other!.increment('window'), 6);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.is(await store!.get('window'), undefined, 'and keeps the expiry the older version gave it');
+  await Promise.all([store!.close(), other!.close()]);
+  const raw = new Database(file);
+  raw.prepare(SWEEP).run(Date.now());
+  t.deepEqual(
+    (raw.prepare('SELECT key FROM keyv').all() as { key: string }[]).map((r) => r.key),
+    ['bot:user:1'],
+    'what expired is swept',
+  );
+  raw.close();
 });
 
 test('sqlite: the housekeeping worker sweeps expired records in batches and empties the log on demand, off the event loop', async (t) => {

@@ -18,7 +18,12 @@ export function badDaySection(text: string): string {
 
 /** Starts test/bench/targets/<file> with the extra environment; resolves once it says READY <port>. */
 export async function startTarget(file: string, env: Record<string, string> = {}): Promise<{ url: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', `test/bench/targets/${file}`], {
+  // BENCH_CPU_PROF=<dir>: each target writes a V8 CPU profile there (open it in Chrome's DevTools).
+  // A profile is written only on a normal exit, so such a target exits on SIGTERM (stop() sends it).
+  const profile = process.env.BENCH_CPU_PROF
+    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, '--import', 'data:text/javascript,process.on("SIGTERM",()=>process.exit(0))']
+    : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', `test/bench/targets/${file}`], {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -37,7 +42,7 @@ export async function startTarget(file: string, env: Record<string, string> = {}
 
 export async function stop(child: ChildProcess): Promise<void> {
   const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGKILL');
+  child.kill(process.env.BENCH_CPU_PROF ? 'SIGTERM' : 'SIGKILL');
   await exited;
 }
 

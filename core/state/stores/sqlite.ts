@@ -5,11 +5,14 @@ import type { Logger } from '../../kernel/log.ts';
 import { StoreConfigError, type Counter, type Store } from '../store.ts';
 import { startHousekeeping, type Housekeeping } from './housekeeping.ts';
 import { groupCommit } from './group-commit.ts';
+import { prepareTable } from './sqlite-schema.ts';
 
 const SWEEP_MS = 10 * 60_000;
 const SWEEP_BATCH = 500;
-/** Deletes a batch of expired records, found through the keyv_expires index. */
-export const SWEEP = `DELETE FROM keyv WHERE key IN (SELECT key FROM keyv WHERE json_extract(value, '$.expires') < ? LIMIT ${SWEEP_BATCH})`;
+// Counters per upsert statement, well under SQLite's limit of bound parameters.
+const INCREMENT_CHUNK = 100;
+/** Deletes a batch of expired records, found through the keyv_expiry index. */
+export const SWEEP = `DELETE FROM keyv WHERE key IN (SELECT key FROM keyv WHERE expires < ? LIMIT ${SWEEP_BATCH})`;
 // A process that holds the file's write lock holds it for one turn of its event loop (a few ms at
 // most); waiting longer than this for it fails the write, which is logged, rather than hold the loop.
 const BUSY_TIMEOUT_MS = 250;
@@ -22,8 +25,8 @@ const CHECKPOINT_MS = 1000;
  * A write's promise resolves once it is committed, so what a push wrote is on disk before its
  * answer leaves.
  * Processes on one machine share the file safely: claim and increment are single statements
- * inside a write transaction, atomic across them. The table is the one Keyv's SQLite adapter
- * made (`namespace:key` → JSON `{"value": …, "expires": ms}`), so older files keep working.
+ * inside a write transaction, atomic across them. The table is Keyv's, so older files keep
+ * working (sqlite-schema.ts).
  * @example
  * await sqliteStore('sqlite://data/bot.sqlite', { namespace: 'bot', log })
  */
@@ -38,9 +41,7 @@ export async function sqliteStore(url: string, options: { namespace: string; log
   // loses nothing it committed; a power cut may lose the last moments. forget() truncates the log.
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
-  db.exec('CREATE TABLE IF NOT EXISTS keyv (key VARCHAR(255) PRIMARY KEY, value TEXT)');
-  // Expired records are swept through this index: the sweep never reads the rest of the table.
-  db.exec("CREATE INDEX IF NOT EXISTS keyv_expires ON keyv (json_extract(value, '$.expires'))");
+  prepareTable(db);
   // The log's checkpoints and the sweep of expired records run in a worker thread, not in this
   // loop (housekeeping.ts); should the worker stop, they run here again. Started once the table
   // exists: the worker prepares its sweep at once.
@@ -61,51 +62,104 @@ export async function sqliteStore(url: string, options: { namespace: string; log
 
   const full = (key: string) => `${options.namespace}:${key}`;
   const commit = groupCommit(db);
-  const select = db.prepare<[string], { value: string }>('SELECT value FROM keyv WHERE key = ?');
-  const upsert = db.prepare('INSERT INTO keyv (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+  // Every write sets `expires` with the JSON's own expiry (null: none), so the sweep finds it.
+  const select = db.prepare<[string], { value: string; expires: number | null }>('SELECT value, expires FROM keyv WHERE key = ?');
+  const upsert = db.prepare<[string, string, number | null]>(
+    'INSERT INTO keyv (key, value, expires) VALUES (?, ?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires',
+  );
   const remove = db.prepare('DELETE FROM keyv WHERE key = ?');
-  const claim = db.prepare<[string, string, number], { key: string }>(
-    `INSERT INTO keyv (key, value) VALUES (?, ?)
-     ON CONFLICT (key) DO UPDATE SET value = excluded.value WHERE json_extract(keyv.value, '$.expires') < ?
+  const claim = db.prepare<[string, string, number, number], { key: string }>(
+    `INSERT INTO keyv (key, value, expires) VALUES (?, ?, ?)
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires WHERE keyv.expires < ?
      RETURNING key`,
   );
   const sweepBatch = db.prepare(SWEEP);
-  // A record as the table holds it (Keyv's shape); no ttl: no expiry.
-  const recordOf = (value: unknown, ttlMs: number | undefined, now = Date.now()) =>
-    JSON.stringify(ttlMs ? { value, expires: now + ttlMs } : { value });
+  // When a record made now with this ttl expires; no ttl: never (null).
+  const expiryOf = (ttlMs: number | undefined, now = Date.now()) => (ttlMs ? now + ttlMs : null);
+  // A record as the table holds it (Keyv's shape).
+  const recordOf = (value: unknown, expires: number | null) => JSON.stringify(expires === null ? { value } : { value, expires });
+  const write = (key: string, value: unknown, ttlMs: number | undefined) => {
+    const expires = expiryOf(ttlMs);
+    upsert.run(full(key), recordOf(value, expires), expires);
+  };
   // A key's record, unless it is missing or has expired.
   const liveRecord = <T>(key: string): { value: T } | undefined => {
     const row = select.get(full(key));
-    if (!row) return undefined;
-    const record = JSON.parse(row.value) as { value: T; expires?: number };
-    return record.expires !== undefined && record.expires < Date.now() ? undefined : record;
+    if (!row || (row.expires !== null && row.expires < Date.now())) return undefined;
+    return JSON.parse(row.value) as { value: T };
   };
   // One upsert for any number of counters: an expired counter starts again from `by`, with a new
-  // expiry; a live one adds the `by` of its new row and keeps its expiry. One statement per count.
+  // expiry; a live one adds the `by` of its new row and keeps its expiry.
   const increments = new Map<number, Database.Statement<unknown[], { key: string; value: number }>>();
   const incrementOf = (count: number) => {
     let statement = increments.get(count);
     if (!statement) {
       statement = db.prepare(
-        `INSERT INTO keyv (key, value) VALUES ${Array.from({ length: count }, () => '(?, json(?))').join(', ')}
-         ON CONFLICT (key) DO UPDATE SET value = CASE
-           WHEN json_extract(keyv.value, '$.expires') < ? THEN excluded.value
-           ELSE json_set(keyv.value, '$.value', coalesce(json_extract(keyv.value, '$.value'), 0) + json_extract(excluded.value, '$.value')) END
+        `INSERT INTO keyv (key, value, expires) VALUES ${Array.from({ length: count }, () => '(?, json(?), ?)').join(', ')}
+         ON CONFLICT (key) DO UPDATE SET
+           value = CASE WHEN keyv.expires < ? THEN excluded.value
+             ELSE json_set(keyv.value, '$.value', coalesce(json_extract(keyv.value, '$.value'), 0) + json_extract(excluded.value, '$.value')) END,
+           expires = CASE WHEN keyv.expires < ? THEN excluded.expires ELSE keyv.expires END
          RETURNING key, json_extract(value, '$.value') AS value`,
       );
       increments.set(count, statement);
     }
     return statement;
   };
+  // The counts of one turn are summed, and each counter is written once in its commit: every
+  // campaign follow moves the same four counters, and writing them once per push was most of
+  // SQLite's cost of a push (BENCHMARKS.md). Each caller still gets the value its own increment
+  // made, as if the turn's increments had run one after another in the order they were asked.
+  type Asked = { counters: readonly Counter[]; resolve(values: number[]): void; reject(error: unknown): void };
+  let asked: Asked[] | undefined;
+  const incrementTurn = (batch: Asked[]) => {
+    // Per key: the sum of every `by`, and the first caller's ttl (a live counter keeps its expiry anyway).
+    const sums = new Map<string, { by: number; ttlMs: number | undefined }>();
+    for (const { counters } of batch) {
+      for (const { key, by = 1, ttlMs } of counters) {
+        const sum = sums.get(key);
+        if (sum) sum.by += by;
+        else sums.set(key, { by, ttlMs });
+      }
+    }
+    const now = Date.now();
+    const totals = new Map<string, number>();
+    const entries = [...sums];
+    for (let i = 0; i < entries.length; i += INCREMENT_CHUNK) {
+      const chunk = entries.slice(i, i + INCREMENT_CHUNK);
+      const values = chunk.flatMap(([key, { by, ttlMs }]) => {
+        const expires = expiryOf(ttlMs, now);
+        return [full(key), recordOf(by, expires), expires];
+      });
+      // `now` twice: whether the counter had expired, for its value and for its expiry.
+      const rows = incrementOf(chunk.length).all(...values, now, now);
+      for (const row of rows) totals.set(row.key, row.value);
+    }
+    // Handed out from the last caller back: each gets the total less what the callers after it added.
+    const values = batch.map(({ counters }) => counters.map(() => 0));
+    for (let c = batch.length - 1; c >= 0; c--) {
+      batch[c]!.counters.forEach(({ key, by = 1 }, i) => {
+        const total = totals.get(full(key))!;
+        values[c]![i] = total;
+        totals.set(full(key), total - by);
+      });
+    }
+    return values;
+  };
   const increment = (counters: readonly Counter[]): Promise<number[]> =>
-    commit.write(() => {
-      const now = Date.now();
-      const rows = incrementOf(counters.length).all(
-        ...counters.flatMap(({ key, by = 1, ttlMs }) => [full(key), recordOf(by, ttlMs, now)]),
-        now,
-      );
-      const values = new Map(rows.map((row) => [row.key, row.value]));
-      return counters.map(({ key }) => values.get(full(key))!);
+    new Promise((resolve, reject) => {
+      if (!asked) {
+        const batch: Asked[] = (asked = []);
+        const run = () => {
+          asked = undefined; // an increment asked from now on goes to the next commit
+          return incrementTurn(batch);
+        };
+        commit.write(run).then(
+          (values) => batch.forEach((a, i) => a.resolve(values[i]!)),
+          (error: unknown) => batch.forEach((a) => a.reject(error)),
+        );
+      }
+      asked.push({ counters, resolve, reject });
     });
 
   // Expired records are dropped when read, but dedupe records and nonces never are: the worker
@@ -124,7 +178,7 @@ export async function sqliteStore(url: string, options: { namespace: string; log
     local: false,
     // null reads back as missing, as in the other stores (Keyv's contract).
     get: async <T>(key: string) => liveRecord<T>(key)?.value ?? undefined,
-    set: (key, value, ttlMs) => commit.write(() => void upsert.run(full(key), recordOf(value, ttlMs))),
+    set: (key, value, ttlMs) => commit.write(() => write(key, value, ttlMs)),
     delete: (key) => commit.write(() => void remove.run(full(key))),
     forget: async (keys) => {
       await commit.write(() => keys.forEach((key) => remove.run(full(key))));
@@ -141,13 +195,13 @@ export async function sqliteStore(url: string, options: { namespace: string; log
     claim: (key, value, ttlMs) =>
       commit.write(() => {
         const now = Date.now();
-        return claim.all(full(key), JSON.stringify({ value, expires: now + ttlMs }), now).length === 1;
+        return claim.all(full(key), recordOf(value, now + ttlMs), now + ttlMs, now).length === 1;
       }),
     // The guard is read inside the write transaction, so no other process can write it in between.
     setUnless: (key, value, guard, ttlMs) =>
       commit.write(() => {
         if (liveRecord(guard)) return false;
-        upsert.run(full(key), recordOf(value, ttlMs));
+        write(key, value, ttlMs);
         return true;
       }),
     increment: async (key, by = 1, ttlMs) => (await increment([{ key, by, ttlMs }]))[0]!,
