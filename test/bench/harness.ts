@@ -21,7 +21,12 @@ export async function startTarget(file: string, env: Record<string, string> = {}
   // BENCH_CPU_PROF=<dir>: each target writes a V8 CPU profile there (open it in Chrome's DevTools).
   // A profile is written only on a normal exit, so such a target exits on SIGTERM (stop() sends it).
   const profile = process.env.BENCH_CPU_PROF
-    ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`, '--import', 'data:text/javascript,process.on("SIGTERM",()=>process.exit(0))']
+    ? [
+        '--cpu-prof',
+        `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`,
+        '--import',
+        'data:text/javascript,process.on("SIGTERM",()=>process.exit(0))',
+      ]
     : [];
   const child = spawn(process.execPath, [...profile, '--import', 'tsx', `test/bench/targets/${file}`], {
     cwd: root,
