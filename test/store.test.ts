@@ -88,6 +88,27 @@ for (const [kind, open, runner] of kinds) {
     await store.close();
   });
 
+  define('merge creates the record, adds fields to it as they are, keeps its expiry, and is refused by its guard', async (t) => {
+    const store = await open(t);
+    t.deepEqual(await store.merge('record', { a: 1, links: [] }, 'guard'), { a: 1, links: [] });
+    // An empty list stays a list and a large number whole (Lua's JSON would change both).
+    const merged = await store.merge('record', { id: 2 ** 53 - 1, nested: { list: [] } }, 'guard');
+    t.deepEqual(merged, { a: 1, links: [], id: 2 ** 53 - 1, nested: { list: [] } });
+    t.deepEqual(await store.get('record'), merged);
+    t.deepEqual(await store.merge('record', { a: undefined }, 'guard'), { a: undefined, links: [], id: 2 ** 53 - 1, nested: { list: [] } });
+    t.deepEqual(await store.get('record'), { links: [], id: 2 ** 53 - 1, nested: { list: [] } }, 'a field set to undefined is gone');
+    await store.set('guard', true);
+    t.is(await store.merge('record', { b: 1 }, 'guard'), undefined, 'refused while the guard stands');
+    t.deepEqual(await store.get('record'), { links: [], id: 2 ** 53 - 1, nested: { list: [] } });
+    await store.set('short', { a: 1 }, 1500);
+    await store.delete('guard');
+    await store.merge('short', { b: 2 }, 'guard');
+    t.deepEqual(await store.get('short'), { a: 1, b: 2 });
+    await new Promise((resolve) => setTimeout(resolve, 1700));
+    t.is(await store.get('short'), undefined, 'the merged record expired when it was due to');
+    await store.close();
+  });
+
   define('records expire after their ttl', async (t) => {
     const store = await open(t);
     await store.set('short', 1, 400);
@@ -242,6 +263,24 @@ for (const kind of ['memory', 'sqlite', 'redis'] as const) {
     await store.close();
   });
 }
+
+// Two instances, each merging its own fields into one record at once, must not undo each other.
+const mergeRace = async (t: ExecutionContext, a: Store, b: Store) => {
+  t.teardown(() => Promise.all([a.close(), b.close()]));
+  await Promise.all(Array.from({ length: 40 }, (_, i) => ((i % 2 ? a : b) as Store).merge('shared', { [`field${i}`]: i }, 'guard')));
+  const record = await a.get<Record<string, number>>('shared');
+  t.is(Object.keys(record ?? {}).length, 40, 'every field of both instances is there');
+};
+
+test('sqlite: two processes merging into one record at once lose no field', async (t) => {
+  const url = `sqlite://${join(tempDir(t), 'bot.sqlite')}`;
+  await mergeRace(t, await openStore(url, { log: memoryLogger().log }), await openStore(url, { log: memoryLogger().log }));
+});
+
+redisTest(test, 'redis: two instances merging into one record at once lose no field', async (t) => {
+  const { url } = await startRedis(t);
+  await mergeRace(t, await openStore(url, { log: memoryLogger().log }), await openStore(url, { log: memoryLogger().log }));
+});
 
 test('sqlite: expired records are swept through an index, without reading the table', async (t) => {
   const { default: Database } = await import('better-sqlite3');

@@ -57,9 +57,16 @@ export class Users implements UserRecords {
   update(openid: string, patch: Partial<UserRecord>, options: WriteOptions = {}): Promise<UserRecord> {
     return this.#queue(openid, async () => {
       const key = this.keyOf(openid);
-      const record = { ...(await this.#store.get<UserRecord>(key)), ...patch };
-      await this.#write(key, record, options);
-      return record;
+      const tombstone = this.#tombstoneOf(key);
+      // One operation, merged in the store: atomic across instances, and no read before it.
+      const merged = await this.#store.merge<UserRecord>(key, patch, tombstone);
+      if (merged) return merged;
+      if (options.revive) {
+        await this.#store.delete(tombstone);
+        const revived = await this.#store.merge<UserRecord>(key, patch, tombstone);
+        if (revived) return revived;
+      }
+      return { ...(await this.#store.get<UserRecord>(key)), ...patch };
     });
   }
 

@@ -70,6 +70,12 @@ export function memoryStore(_options: { namespace: string; log: Logger }): Store
       write(key, value, ttlMs);
       return true;
     },
+    merge: async <T extends object>(key: string, patch: Partial<T>, guard: string) => {
+      if (cache.has(guard)) return undefined;
+      const merged = { ...read<T>(key), ...patch } as T;
+      cache.set(key, keep(merged), { noUpdateTTL: true }); // a record that expires keeps its expiry
+      return merged;
+    },
     increment: async (key, by = 1, ttlMs) => increment(key, by, ttlMs),
     incrementAll: async (counters) => counters.forEach(({ key, by = 1, ttlMs }) => increment(key, by, ttlMs)),
     close: async () => void cache.clear(),

@@ -1,6 +1,7 @@
 import KeyvRedis, { createClient, Keyv } from '@keyv/redis';
 import type { Logger } from '../../kernel/log.ts';
-import { StoreConfigError, throttledErrorLog, type Counter, type Store } from '../store.ts';
+import { keyQueue } from '../key-queue.ts';
+import { StoreConfigError, StoreError, throttledErrorLog, type Counter, type Store } from '../store.ts';
 
 // Adds to each counter inside its Keyv-shaped JSON record, atomically (Lua runs alone in Redis):
 // KEYS are the counters, ARGV a `by` and a whole-millisecond ttl (0: none) for each. Every counter
@@ -38,6 +39,20 @@ if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local ttl = tonumber(ARGV[2])
 if ttl > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[1]) end
 return 1`;
+
+// Writes KEYS[1] unless the guard KEYS[2] exists, if it still holds what the caller last saw of it:
+// ARGV[2] ('' for nothing). ARGV[1] is the record to write, keeping the key's expiry. Returns {1}
+// when written, {0} when the guard refused, {2, what it holds now} when the caller saw it wrong.
+// The merge itself is done by the caller: Lua's JSON would turn an empty list into an object and
+// round numbers to 14 digits.
+const MERGE = `
+if redis.call('EXISTS', KEYS[2]) == 1 then return {0} end
+local current = redis.call('GET', KEYS[1])
+if (current or '') ~= ARGV[2] then return {2, current} end
+redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+return {1}`;
+// A merge whose record keeps changing under it gives up after this many tries.
+const MERGE_TRIES = 10;
 
 // Claims several keys at once (SET NX PX each): KEYS the keys, ARGV a record and a ttl for each.
 // Returns 1 for each key this call set, 0 for one already held.
@@ -113,6 +128,25 @@ export async function redisStore(url: string, options: { namespace: string; log:
       const record = JSON.stringify({ value, expires: Date.now() + ttl });
       claims.push({ key: full(key), record, ttl, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
     });
+  // The first try expects no record (a new follower's: one round trip); a record there comes back
+  // with the answer, and the merge is tried again on it. This instance's merges of one key wait
+  // for each other, so only other instances' can change the record under a try.
+  const mergeQueue = keyQueue();
+  const merge = <T extends object>(key: string, patch: Partial<T>, guard: string): Promise<T | undefined> =>
+    mergeQueue(key, () => mergeNow(key, patch, guard));
+  const mergeNow = async <T extends object>(key: string, patch: Partial<T>, guard: string): Promise<T | undefined> => {
+    let seen = '';
+    for (let tries = 0; tries < MERGE_TRIES; tries++) {
+      const record = seen ? (JSON.parse(seen) as { value?: T; expires?: number }) : {};
+      const merged = { ...record.value, ...patch } as T;
+      const text = JSON.stringify(record.expires === undefined ? { value: merged } : { value: merged, expires: record.expires });
+      const [outcome, now] = (await client.eval(MERGE, { keys: [full(key), full(guard)], arguments: [text, seen] })) as [number, string?];
+      if (outcome === 1) return merged;
+      if (outcome === 0) return undefined;
+      seen = now ?? '';
+    }
+    throw new StoreError(`store: the record ${key.split(':')[0]}:… changed under ${MERGE_TRIES} merges in a row`);
+  };
   const increment = async (counters: readonly Counter[]): Promise<number[]> => {
     const values = await client.eval(INCREMENT, {
       keys: counters.map(({ key }) => full(key)),
@@ -134,6 +168,7 @@ export async function redisStore(url: string, options: { namespace: string; log:
       const record = JSON.stringify(ttl ? { value, expires: Date.now() + ttl } : { value });
       return (await client.eval(SET_UNLESS, { keys: [full(key), full(guard)], arguments: [record, String(ttl)] })) === 1;
     },
+    merge,
     increment: async (key, by = 1, ttlMs) => (await increment([{ key, by, ttlMs }]))[0]!,
     incrementAll: async (counters) => void (counters.length > 0 && (await increment(counters))),
     close: async () => {

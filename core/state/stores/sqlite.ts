@@ -78,16 +78,16 @@ export async function sqliteStore(url: string, options: { namespace: string; log
   const expiryOf = (ttlMs: number | undefined, now = Date.now()) => (ttlMs ? now + ttlMs : null);
   // A record as the table holds it (Keyv's shape).
   const recordOf = (value: unknown, expires: number | null) => JSON.stringify(expires === null ? { value } : { value, expires });
-  const write = (key: string, value: unknown, ttlMs: number | undefined) => {
-    const expires = expiryOf(ttlMs);
-    upsert.run(full(key), recordOf(value, expires), expires);
-  };
-  // A key's record, unless it is missing or has expired.
-  const liveRecord = <T>(key: string): { value: T } | undefined => {
+  const write = (key: string, value: unknown, ttlMs: number | undefined) => writeUntil(key, value, expiryOf(ttlMs));
+  const writeUntil = (key: string, value: unknown, expires: number | null) => void upsert.run(full(key), recordOf(value, expires), expires);
+  // A key's record and its expiry, unless it is missing or has expired.
+  const liveRow = <T>(key: string): { record: { value: T }; expires: number | null } | undefined => {
     const row = select.get(full(key));
     if (!row || (row.expires !== null && row.expires < Date.now())) return undefined;
-    return JSON.parse(row.value) as { value: T };
+    return { record: JSON.parse(row.value) as { value: T }, expires: row.expires };
   };
+  const liveRecord = <T>(key: string) => liveRow<T>(key)?.record;
+
   // One upsert for any number of counters: an expired counter starts again from `by`, with a new
   // expiry; a live one adds the `by` of its new row and keeps its expiry.
   const increments = new Map<number, Database.Statement<unknown[], { key: string; value: number }>>();
@@ -203,6 +203,15 @@ export async function sqliteStore(url: string, options: { namespace: string; log
         if (liveRecord(guard)) return false;
         write(key, value, ttlMs);
         return true;
+      }),
+    // Read and written inside the write transaction: no other process writes the record in between.
+    merge: <T extends object>(key: string, patch: Partial<T>, guard: string) =>
+      commit.write(() => {
+        if (liveRecord(guard)) return undefined;
+        const row = liveRow<T>(key);
+        const merged = { ...row?.record.value, ...patch } as T;
+        writeUntil(key, merged, row?.expires ?? null);
+        return merged;
       }),
     increment: async (key, by = 1, ttlMs) => (await increment([{ key, by, ttlMs }]))[0]!,
     incrementAll: async (counters) => void (counters.length > 0 && (await increment(counters))),
