@@ -138,11 +138,13 @@ export async function sqliteStore(url: string, options: { namespace: string; log
     // Handed out from the last caller back: each gets the total less what the callers after it added.
     const values = batch.map(({ counters }) => counters.map(() => 0));
     for (let c = batch.length - 1; c >= 0; c--) {
-      batch[c]!.counters.forEach(({ key, by = 1 }, i) => {
+      const { counters } = batch[c]!;
+      for (let i = counters.length - 1; i >= 0; i--) {
+        const { key, by = 1 } = counters[i]!;
         const total = totals.get(full(key))!;
         values[c]![i] = total;
         totals.set(full(key), total - by);
-      });
+      }
     }
     return values;
   };
