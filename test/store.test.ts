@@ -106,6 +106,8 @@ for (const [kind, open, runner] of kinds) {
     t.deepEqual(await store.get('short'), { a: 1, b: 2 });
     await new Promise((resolve) => setTimeout(resolve, 1700));
     t.is(await store.get('short'), undefined, 'the merged record expired when it was due to');
+    await store.merge('short', { c: 3 }, 'guard');
+    t.deepEqual(await store.get('short'), { c: 3 }, 'a merge into an expired record starts a new one');
     await store.close();
   });
 

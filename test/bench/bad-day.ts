@@ -136,9 +136,11 @@ for ${SOAK_S / 60} minutes, in ${WINDOW_S} s windows. Resident memory ${mib(rssS
 | ---: | ---: | ---: | ---: | ---: |
 ${rows}
 
-The SQLite store sweeps its expired records (dedupe records, nonces) every 10 minutes: at this
-rate some 600,000 rows, in the store's housekeeping worker thread (with the log's checkpoints),
-in batches of 500 with a pause between them, so the event loop waits at most for one batch.
+The SQLite store sweeps its expired records every 10 minutes, in the store's housekeeping worker
+thread (with the log's checkpoints), in batches of 500 with a pause between them, so the event
+loop waits at most for one batch. The first sweep, in the last window, finds the records of the
+first five minutes (a nonce and a dedupe record a push, each kept five minutes): at this rate some
+${fmt(rate * 300 * 2)} rows.
 
 **Slowloris.** ${SLOW_RATE} pushes a second for ${SLOW_RUN_S} s, first with no slow connection, then with
 ${fmt(SLOW_CONNECTIONS)} (half send nothing, half a header byte a second; the server closes them

@@ -72,8 +72,10 @@ export function memoryStore(_options: { namespace: string; log: Logger }): Store
     },
     merge: async <T extends object>(key: string, patch: Partial<T>, guard: string) => {
       if (cache.has(guard)) return undefined;
-      const merged = { ...read<T>(key), ...patch } as T;
-      cache.set(key, keep(merged), { noUpdateTTL: true }); // a record that expires keeps its expiry
+      const current = read<T>(key);
+      const merged = { ...current, ...patch } as T;
+      // A live record keeps its expiry; one that expired is gone, and its merge is a new record.
+      cache.set(key, keep(merged), current === undefined ? lifetime(0) : { noUpdateTTL: true });
       return merged;
     },
     increment: async (key, by = 1, ttlMs) => increment(key, by, ttlMs),
