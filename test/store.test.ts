@@ -111,6 +111,18 @@ for (const [kind, open, runner] of kinds) {
     await store.close();
   });
 
+  define("merge, setUnless and claim keep a string that starts with ':' as it is", async (t) => {
+    const store = await open(t);
+    await store.set('record', { nick: ':D' });
+    t.deepEqual(await store.merge('record', { mood: ':)' }, 'guard'), { nick: ':D', mood: ':)' });
+    t.deepEqual(await store.get('record'), { nick: ':D', mood: ':)' });
+    t.true(await store.setUnless('other', ':base64:not bytes', 'guard'));
+    t.is(await store.get('other'), ':base64:not bytes');
+    t.true(await store.claim('claimed', ':x', 60_000));
+    t.is(await store.get('claimed'), ':x');
+    await store.close();
+  });
+
   define('records expire after their ttl', async (t) => {
     const store = await open(t);
     await store.set('short', 1, 400);
@@ -332,7 +344,31 @@ test("sqlite: a file an older version wrote (Keyv's table, expiry inside the JSO
     ['bot:user:1'],
     'what expired is swept',
   );
+  // A process of the older version, still writing the file, leaves the new column empty.
+  const expired = JSON.stringify({ value: 1, expires: Date.now() - 1 });
+  for (const key of ['lock', 'tombstone', 'rate']) raw.prepare('INSERT INTO keyv (key, value) VALUES (?, ?)').run(`bot:${key}`, expired);
   raw.close();
+  const reopened = await openStore(`sqlite://${file}`, { log: memoryLogger().log });
+  t.is(await reopened.get('tombstone'), undefined, 'its expired record reads as missing');
+  t.true(await reopened.claim('lock', 'mine', 1000), 'its expired claim can be claimed again');
+  t.is(await reopened.increment('rate'), 1, 'its expired counter starts again');
+  await reopened.close();
+});
+
+test('sqlite: a commit that failed (the file locked by another process) leaves increments working', async (t) => {
+  const { default: Database } = await import('better-sqlite3');
+  const file = join(tempDir(t), 'bot.sqlite');
+  const store = await openStore(`sqlite://${file}`, { log: memoryLogger().log });
+  t.teardown(() => store.close());
+  t.is(await store.increment('n'), 1);
+  const other = new Database(file, { timeout: 0 });
+  other.exec('BEGIN IMMEDIATE'); // holds the write lock past the store's wait for it
+  await t.throwsAsync(store.increment('n'), { message: /locked/ });
+  other.exec('ROLLBACK');
+  other.close();
+  t.is(await store.increment('n'), 2, 'the next increment is committed');
+  await t.throwsAsync(store.increment('n', Number.NaN), { message: /not a number/ });
+  t.deepEqual(await Promise.all([store.increment('n'), store.increment('m', 5)]), [3, 5], 'a bad count fails alone');
 });
 
 test('sqlite: the housekeeping worker sweeps expired records in batches and empties the log on demand, off the event loop', async (t) => {

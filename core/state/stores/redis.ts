@@ -40,7 +40,7 @@ local ttl = tonumber(ARGV[2])
 if ttl > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl) else redis.call('SET', KEYS[1], ARGV[1]) end
 return 1`;
 
-// Writes KEYS[1] unless the guard KEYS[2] exists, if it still holds what the caller last saw of it:
+// Writes KEYS[1] unless the guard KEYS[2] exists, if it still holds what the caller expects:
 // ARGV[2] ('' for nothing). ARGV[1] is the record to write, keeping the key's expiry. Returns {1}
 // when written, {0} when the guard refused, {2, what it holds now} when the caller saw it wrong.
 // The merge itself is done by the caller: Lua's JSON would turn an empty list into an object and
@@ -52,7 +52,7 @@ if (current or '') ~= ARGV[2] then return {2, current} end
 redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
 return {1}`;
 // A merge whose record keeps changing under it gives up after this many tries.
-const MERGE_TRIES = 10;
+const MERGE_TRIES = 20;
 
 // Claims several keys at once (SET NX PX each): KEYS the keys, ARGV a record and a ttl for each.
 // Returns 1 for each key this call set, 0 for one already held.
@@ -97,6 +97,11 @@ export async function redisStore(url: string, options: { namespace: string; log:
   const keyv = new Keyv({ store: adapter, namespace: options.namespace, useKeyPrefix: false, throwOnErrors: true });
   keyv.on('error', () => {}); // thrown to the caller, which logs; the connection itself is logged above
   const full = (key: string) => adapter.createKeyPrefix(key, options.namespace);
+  // Records the scripts write are encoded as Keyv encodes them, so get() reads them back as they
+  // were (Keyv escapes a string that starts with ':'). Keyv's default encoding, made here, is synchronous.
+  type Stored<T> = { value?: T; expires?: number };
+  const encode = (record: Stored<unknown>): string => keyv.serialize!(record) as string;
+  const decode = <T>(text: string): Stored<T> => (keyv.deserialize!(text) as Stored<T> | undefined) ?? {};
   // Claims made in one turn of the loop go to Redis as one command: a push's nonce (the transport's
   // replay check) and its dedupe claim are made together, so they cost one round trip.
   type PendingClaim = { key: string; record: string; ttl: number; settle(claimed: boolean | Error): void };
@@ -125,25 +130,28 @@ export async function redisStore(url: string, options: { namespace: string; log:
         queueMicrotask(() => void flushClaims());
       }
       const ttl = Math.max(1, Math.trunc(ttlMs));
-      const record = JSON.stringify({ value, expires: Date.now() + ttl });
+      const record = encode({ value, expires: Date.now() + ttl });
       claims.push({ key: full(key), record, ttl, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
     });
   // The first try expects no record (a new follower's: one round trip); a record there comes back
-  // with the answer, and the merge is tried again on it. This instance's merges of one key wait
-  // for each other, so only other instances' can change the record under a try.
+  // with the answer, and the merge is tried again on it (an existing record: two). This instance's
+  // merges of one key wait for each other, so only other instances' can change the record under a try.
   const mergeQueue = keyQueue();
   const merge = <T extends object>(key: string, patch: Partial<T>, guard: string): Promise<T | undefined> =>
     mergeQueue(key, () => mergeNow(key, patch, guard));
   const mergeNow = async <T extends object>(key: string, patch: Partial<T>, guard: string): Promise<T | undefined> => {
     let seen = '';
     for (let tries = 0; tries < MERGE_TRIES; tries++) {
-      const record = seen ? (JSON.parse(seen) as { value?: T; expires?: number }) : {};
+      const record = seen ? decode<T>(seen) : {};
       const merged = { ...record.value, ...patch } as T;
-      const text = JSON.stringify(record.expires === undefined ? { value: merged } : { value: merged, expires: record.expires });
+      const text = encode(record.expires === undefined ? { value: merged } : { value: merged, expires: record.expires });
       const [outcome, now] = (await client.eval(MERGE, { keys: [full(key), full(guard)], arguments: [text, seen] })) as [number, string?];
       if (outcome === 1) return merged;
       if (outcome === 0) return undefined;
       seen = now ?? '';
+      // Another instance wrote it meanwhile: a moment's pause, different on each instance, lets
+      // one of several writers of one record through at a time.
+      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * tries));
     }
     throw new StoreError(`store: the record ${key.split(':')[0]}:… changed under ${MERGE_TRIES} merges in a row`);
   };
@@ -165,7 +173,7 @@ export async function redisStore(url: string, options: { namespace: string; log:
     setUnless: async (key, value, guard, ttlMs) => {
       const ttl = Math.max(0, Math.trunc(ttlMs ?? 0));
       // Keyv's record shape, as set() writes it, so get() reads it back.
-      const record = JSON.stringify(ttl ? { value, expires: Date.now() + ttl } : { value });
+      const record = encode(ttl ? { value, expires: Date.now() + ttl } : { value });
       return (await client.eval(SET_UNLESS, { keys: [full(key), full(guard)], arguments: [record, String(ttl)] })) === 1;
     },
     merge,

@@ -9,6 +9,8 @@ import { prepareTable } from './sqlite-schema.ts';
 
 const SWEEP_MS = 10 * 60_000;
 const SWEEP_BATCH = 500;
+// A row's expiry in SQL: its column, or for a row an older version wrote, the JSON's (sqlite-schema.ts).
+const EXPIRES = "coalesce(keyv.expires, json_extract(keyv.value, '$.expires'))";
 // Counters per upsert statement, well under SQLite's limit of bound parameters.
 const INCREMENT_CHUNK = 100;
 /** Deletes a batch of expired records, found through the keyv_expiry index. */
@@ -70,7 +72,7 @@ export async function sqliteStore(url: string, options: { namespace: string; log
   const remove = db.prepare('DELETE FROM keyv WHERE key = ?');
   const claim = db.prepare<[string, string, number, number], { key: string }>(
     `INSERT INTO keyv (key, value, expires) VALUES (?, ?, ?)
-     ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires WHERE keyv.expires < ?
+     ON CONFLICT (key) DO UPDATE SET value = excluded.value, expires = excluded.expires WHERE ${EXPIRES} < ?
      RETURNING key`,
   );
   const sweepBatch = db.prepare(SWEEP);
@@ -83,8 +85,11 @@ export async function sqliteStore(url: string, options: { namespace: string; log
   // A key's record and its expiry, unless it is missing or has expired.
   const liveRow = <T>(key: string): { record: { value: T }; expires: number | null } | undefined => {
     const row = select.get(full(key));
-    if (!row || (row.expires !== null && row.expires < Date.now())) return undefined;
-    return { record: JSON.parse(row.value) as { value: T }, expires: row.expires };
+    if (!row) return undefined;
+    const record = JSON.parse(row.value) as { value: T; expires?: number };
+    // A process of an older version may still write the file, leaving the column empty (sqlite-schema.ts).
+    const expires = row.expires ?? record.expires ?? null;
+    return expires !== null && expires < Date.now() ? undefined : { record, expires };
   };
   const liveRecord = <T>(key: string) => liveRow<T>(key)?.record;
 
@@ -97,9 +102,9 @@ export async function sqliteStore(url: string, options: { namespace: string; log
       statement = db.prepare(
         `INSERT INTO keyv (key, value, expires) VALUES ${Array.from({ length: count }, () => '(?, json(?), ?)').join(', ')}
          ON CONFLICT (key) DO UPDATE SET
-           value = CASE WHEN keyv.expires < ? THEN excluded.value
+           value = CASE WHEN ${EXPIRES} < ? THEN excluded.value
              ELSE json_set(keyv.value, '$.value', coalesce(json_extract(keyv.value, '$.value'), 0) + json_extract(excluded.value, '$.value')) END,
-           expires = CASE WHEN keyv.expires < ? THEN excluded.expires ELSE keyv.expires END
+           expires = CASE WHEN ${EXPIRES} < ? THEN excluded.expires ELSE ${EXPIRES} END
          RETURNING key, json_extract(value, '$.value') AS value`,
       );
       increments.set(count, statement);
@@ -109,7 +114,9 @@ export async function sqliteStore(url: string, options: { namespace: string; log
   // The counts of one turn are summed, and each counter is written once in its commit: every
   // campaign follow moves the same four counters, and writing them once per push was most of
   // SQLite's cost of a push (BENCHMARKS.md). Each caller still gets the value its own increment
-  // made, as if the turn's increments had run one after another in the order they were asked.
+  // made, as if the turn's increments had run one after another in the order they were asked (at
+  // the place of the first of them among the turn's other writes). The turn's counters land whole
+  // or not at all.
   type Asked = { counters: readonly Counter[]; resolve(values: number[]): void; reject(error: unknown): void };
   let asked: Asked[] | undefined;
   const incrementTurn = (batch: Asked[]) => {
@@ -125,15 +132,22 @@ export async function sqliteStore(url: string, options: { namespace: string; log
     const now = Date.now();
     const totals = new Map<string, number>();
     const entries = [...sums];
-    for (let i = 0; i < entries.length; i += INCREMENT_CHUNK) {
-      const chunk = entries.slice(i, i + INCREMENT_CHUNK);
-      const values = chunk.flatMap(([key, { by, ttlMs }]) => {
-        const expires = expiryOf(ttlMs, now);
-        return [full(key), recordOf(by, expires), expires];
-      });
-      // `now` twice: whether the counter had expired, for its value and for its expiry.
-      const rows = incrementOf(chunk.length).all(...values, now, now);
-      for (const row of rows) totals.set(row.key, row.value);
+    db.exec('SAVEPOINT increments');
+    try {
+      for (let i = 0; i < entries.length; i += INCREMENT_CHUNK) {
+        const chunk = entries.slice(i, i + INCREMENT_CHUNK);
+        const values = chunk.flatMap(([key, { by, ttlMs }]) => {
+          const expires = expiryOf(ttlMs, now);
+          return [full(key), recordOf(by, expires), expires];
+        });
+        // `now` twice: whether the counter had expired, for its value and for its expiry.
+        const rows = incrementOf(chunk.length).all(...values, now, now);
+        for (const row of rows) totals.set(row.key, row.value);
+      }
+      db.exec('RELEASE increments');
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK TO increments; RELEASE increments');
+      throw error;
     }
     // Handed out from the last caller back: each gets the total less what the callers after it added.
     const values = batch.map(({ counters }) => counters.map(() => 0));
@@ -150,15 +164,24 @@ export async function sqliteStore(url: string, options: { namespace: string; log
   };
   const increment = (counters: readonly Counter[]): Promise<number[]> =>
     new Promise((resolve, reject) => {
+      // A count that is not a number would fail the whole turn's statement: it fails alone, here.
+      const bad = counters.find(({ by = 1 }) => typeof by !== 'number' || !Number.isFinite(by));
+      if (bad) return reject(new TypeError(`store: increment of ${bad.key.split(':')[0]}:… by ${String(bad.by)}, not a number`));
       if (!asked) {
         const batch: Asked[] = (asked = []);
         const run = () => {
           asked = undefined; // an increment asked from now on goes to the next commit
           return incrementTurn(batch);
         };
+        // A commit that failed before this batch ran (the file locked) must not leave it open:
+        // increments asked later would wait on it for ever.
+        const close = () => void (asked === batch && (asked = undefined));
         commit.write(run).then(
           (values) => batch.forEach((a, i) => a.resolve(values[i]!)),
-          (error: unknown) => batch.forEach((a) => a.reject(error)),
+          (error: unknown) => {
+            close();
+            batch.forEach((a) => a.reject(error));
+          },
         );
       }
       asked.push({ counters, resolve, reject });
