@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BotServices, Plugin } from '../core/config/bot-config.ts';
 import { openStore } from '../core/state/open-store.ts';
+import { Users } from '../core/state/users.ts';
 import { campaignStats } from '../plugins/scene-campaign.ts';
 import { WechatApi } from '../core/api/client.ts';
 import {
@@ -99,6 +100,22 @@ redisTest(test, 'after unsubscribe, Redis holds no key or value containing the O
   const dump = await dumpRedis(redis.url);
   t.false(dump.includes(user));
   t.regex(dump, /campaign:poster:unfollows=\{"value":1\}/, 'the anonymous counter stays');
+});
+
+redisTest(test, 'two instances linking keys to one user at once keep every link, so the purge deletes every key', async (t) => {
+  const redis = await startRedis(t);
+  const [one, two] = await Promise.all([1, 2].map(() => openStore(redis.url, { log: memoryLogger().log })));
+  t.teardown(() => Promise.all([one!.close(), two!.close()]));
+  const [a, b] = [new Users(one!), new Users(two!)];
+  const user = 'oRedisLinkRace0123456789';
+  const keys = Array.from({ length: 20 }, (_, i) => `login:${i}`);
+  await Promise.all(keys.map((key) => one!.set(key, { openid: user })));
+  await Promise.all([...keys.map((key, i) => (i % 2 ? a : b).link(user, key)), a.update(user, { campaign: 'poster' })]);
+  const record = await a.get(user);
+  t.deepEqual([...(record?.links ?? [])].sort(), [...keys].sort(), 'no link lost');
+  t.is(record?.campaign, 'poster', 'nor the field written meanwhile');
+  await b.delete(user);
+  t.false((await dumpRedis(redis.url)).includes(user));
 });
 
 redisTest(test, 'a burst of API calls on both instances fetches the token once', async (t) => {

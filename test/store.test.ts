@@ -7,6 +7,10 @@ import { openStore } from '../core/state/open-store.ts';
 import { memoryLogger } from './_helpers.ts';
 import { redisTest, startRedis } from './_redis.ts';
 
+// A merge of fields, as the user records make one through update().
+const merge = <T extends object>(store: Store, key: string, patch: Partial<T>, guard: string) =>
+  store.update<T>(key, (current) => ({ ...current, ...patch }) as T, guard);
+
 function tempDir(t: { teardown(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'bot-store-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
@@ -88,33 +92,50 @@ for (const [kind, open, runner] of kinds) {
     await store.close();
   });
 
-  define('merge creates the record, adds fields to it as they are, keeps its expiry, and is refused by its guard', async (t) => {
+  define('update (a merge) creates the record, adds fields to it as they are, keeps its expiry, and is refused by its guard', async (t) => {
     const store = await open(t);
-    t.deepEqual(await store.merge('record', { a: 1, links: [] }, 'guard'), { a: 1, links: [] });
+    t.deepEqual(await merge(store, 'record', { a: 1, links: [] }, 'guard'), { a: 1, links: [] });
     // An empty list stays a list and a large number whole (Lua's JSON would change both).
-    const merged = await store.merge('record', { id: 2 ** 53 - 1, nested: { list: [] } }, 'guard');
+    const merged = await merge(store, 'record', { id: 2 ** 53 - 1, nested: { list: [] } }, 'guard');
     t.deepEqual(merged, { a: 1, links: [], id: 2 ** 53 - 1, nested: { list: [] } });
     t.deepEqual(await store.get('record'), merged);
-    t.deepEqual(await store.merge('record', { a: undefined }, 'guard'), { a: undefined, links: [], id: 2 ** 53 - 1, nested: { list: [] } });
+    t.deepEqual(await merge(store, 'record', { a: undefined }, 'guard'), {
+      a: undefined,
+      links: [],
+      id: 2 ** 53 - 1,
+      nested: { list: [] },
+    });
     t.deepEqual(await store.get('record'), { links: [], id: 2 ** 53 - 1, nested: { list: [] } }, 'a field set to undefined is gone');
     await store.set('guard', true);
-    t.is(await store.merge('record', { b: 1 }, 'guard'), undefined, 'refused while the guard stands');
+    t.is(await merge(store, 'record', { b: 1 }, 'guard'), undefined, 'refused while the guard stands');
     t.deepEqual(await store.get('record'), { links: [], id: 2 ** 53 - 1, nested: { list: [] } });
     await store.set('short', { a: 1 }, 1500);
     await store.delete('guard');
-    await store.merge('short', { b: 2 }, 'guard');
+    await merge(store, 'short', { b: 2 }, 'guard');
     t.deepEqual(await store.get('short'), { a: 1, b: 2 });
     await new Promise((resolve) => setTimeout(resolve, 1700));
     t.is(await store.get('short'), undefined, 'the merged record expired when it was due to');
-    await store.merge('short', { c: 3 }, 'guard');
+    await merge(store, 'short', { c: 3 }, 'guard');
     t.deepEqual(await store.get('short'), { c: 3 }, 'a merge into an expired record starts a new one');
+    await store.close();
+  });
+
+  define('update writes nothing when its change gives nothing, and changes a record it had not seen', async (t) => {
+    const store = await open(t);
+    const dropLinks = (record: { links?: string[] } | undefined) => (record?.links ? { ...record, links: [] } : undefined);
+    t.is(await store.update('record', dropLinks, 'guard'), undefined);
+    t.is(await store.get('record'), undefined, 'no record made');
+    await store.set('record', { links: ['a'], name: 'x' });
+    // On Redis the first try expects no record: given nothing, the change gives nothing, so the store must look.
+    t.deepEqual(await store.update('record', dropLinks, 'guard'), { links: [], name: 'x' });
+    t.deepEqual(await store.get('record'), { links: [], name: 'x' });
     await store.close();
   });
 
   define("merge, setUnless and claim keep a string that starts with ':' as it is", async (t) => {
     const store = await open(t);
     await store.set('record', { nick: ':D' });
-    t.deepEqual(await store.merge('record', { mood: ':)' }, 'guard'), { nick: ':D', mood: ':)' });
+    t.deepEqual(await merge(store, 'record', { mood: ':)' }, 'guard'), { nick: ':D', mood: ':)' });
     t.deepEqual(await store.get('record'), { nick: ':D', mood: ':)' });
     t.true(await store.setUnless('other', ':base64:not bytes', 'guard'));
     t.is(await store.get('other'), ':base64:not bytes');
@@ -281,7 +302,7 @@ for (const kind of ['memory', 'sqlite', 'redis'] as const) {
 // Two instances, each merging its own fields into one record at once, must not undo each other.
 const mergeRace = async (t: ExecutionContext, a: Store, b: Store) => {
   t.teardown(() => Promise.all([a.close(), b.close()]));
-  await Promise.all(Array.from({ length: 40 }, (_, i) => ((i % 2 ? a : b) as Store).merge('shared', { [`field${i}`]: i }, 'guard')));
+  await Promise.all(Array.from({ length: 40 }, (_, i) => merge((i % 2 ? a : b) as Store, 'shared', { [`field${i}`]: i }, 'guard')));
   const record = await a.get<Record<string, number>>('shared');
   t.is(Object.keys(record ?? {}).length, 40, 'every field of both instances is there');
 };
@@ -326,7 +347,7 @@ test("sqlite: a file an older version wrote (Keyv's table, expiry inside the JSO
   const insert = old.prepare('INSERT INTO keyv (key, value) VALUES (?, ?)');
   insert.run('bot:user:1', JSON.stringify({ value: { campaign: 'spring' } }));
   insert.run('bot:gone', JSON.stringify({ value: 1, expires: Date.now() - 1 }));
-  insert.run('bot:window', JSON.stringify({ value: 4, expires: Date.now() + 400 }));
+  insert.run('bot:window', JSON.stringify({ value: 4, expires: Date.now() + 2000 }));
   old.close();
   // Two processes may open it at once (BOT_WORKERS): both must start.
   const [store, other] = await Promise.all([1, 2].map(() => openStore(`sqlite://${file}`, { log: memoryLogger().log })));
@@ -334,7 +355,7 @@ test("sqlite: a file an older version wrote (Keyv's table, expiry inside the JSO
   t.is(await store!.get('gone'), undefined);
   t.is(await store!.increment('window'), 5, 'a counter counts on');
   t.is(await other!.increment('window'), 6);
-  await new Promise((resolve) => setTimeout(resolve, 500));
+  await new Promise((resolve) => setTimeout(resolve, 2100));
   t.is(await store!.get('window'), undefined, 'and keeps the expiry the older version gave it');
   await Promise.all([store!.close(), other!.close()]);
   const raw = new Database(file);

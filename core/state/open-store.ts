@@ -57,7 +57,7 @@ function guarded(store: Store, timeoutMs: number | undefined, onError: (op: stri
     forget: (keys) => bound('forget', keys[0] ?? '', () => store.forget(keys)),
     claim: (key, value, ttlMs) => bound('claim', key, () => store.claim(key, value, ttlMs)),
     setUnless: (key, value, guard, ttlMs) => bound('setUnless', key, () => store.setUnless(key, value, guard, ttlMs)),
-    merge: (key, patch, guard) => bound('merge', key, () => store.merge(key, patch, guard)),
+    update: (key, change, guard) => bound('update', key, () => store.update(key, change, guard)),
     increment: (key, by, ttlMs) => bound('increment', key, () => store.increment(key, by, ttlMs)),
     incrementAll: (counters) => bound('incrementAll', counters[0]?.key ?? '', () => store.incrementAll(counters)),
     close: () => store.close(),

@@ -34,12 +34,15 @@ export interface Store {
    */
   setUnless(key: string, value: unknown, guard: string, ttlMs?: number): Promise<boolean>;
   /**
-   * Merges `patch`'s fields into the object at `key` (a new object if there is none), unless `guard`
-   * exists; atomically across every process sharing the store, keeping the record's expiry.
-   * Returns the merged object, or undefined when the guard refused. A user's record is written
-   * this way: no read of it comes first, so a new follower's record costs one operation.
+   * Changes the object at `key` to what `change` makes of it (given undefined when there is none),
+   * unless `guard` exists; atomically across every process sharing the store, keeping the
+   * record's expiry. `change` may be called more than once (Redis tries again when another
+   * instance wrote the record meanwhile), so it must only compute; returning undefined leaves the
+   * record as it is. Resolves with the record written, or undefined when the guard refused or
+   * nothing was written. A user's record is written this way: on Redis no read of it comes first,
+   * so a new follower's record costs one operation.
    */
-  merge<T extends object>(key: string, patch: Partial<T>, guard: string): Promise<T | undefined>;
+  update<T extends object>(key: string, change: (current: T | undefined) => T | undefined, guard: string): Promise<T | undefined>;
   /**
    * Adds `by` to a counter atomically and returns the new value; `get` reads it. A counter created
    * with ttlMs disappears that long after its creation (a rate-limit window).

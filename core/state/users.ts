@@ -56,29 +56,24 @@ export class Users implements UserRecords {
    */
   update(openid: string, patch: Partial<UserRecord>, options: WriteOptions = {}): Promise<UserRecord> {
     return this.#queue(openid, async () => {
-      const key = this.keyOf(openid);
-      const tombstone = this.#tombstoneOf(key);
-      // One operation, merged in the store: atomic across instances, and no read before it.
-      const merged = await this.#store.merge<UserRecord>(key, patch, tombstone);
-      if (merged) return merged;
-      if (options.revive) {
-        await this.#store.delete(tombstone);
-        const revived = await this.#store.merge<UserRecord>(key, patch, tombstone);
-        if (revived) return revived;
-      }
-      return { ...(await this.#store.get<UserRecord>(key)), ...patch };
+      const changed = await this.#change(openid, (record) => ({ ...record, ...patch }), options);
+      return changed ?? { ...(await this.get(openid)), ...patch };
     });
   }
 
-  // Writes the record unless its tombstone stands; a revive lifts the tombstone and writes.
-  // The tombstone is read only when it refused the write, so a write costs one operation.
-  async #write(userKey: string, record: UserRecord, options: WriteOptions): Promise<boolean> {
+  // Changes the record in one store operation, atomic across instances, unless its tombstone
+  // stands; a revive lifts the tombstone and changes it. Undefined when nothing was written.
+  async #change(
+    openid: string,
+    change: (record: UserRecord | undefined) => UserRecord | undefined,
+    options: WriteOptions,
+  ): Promise<UserRecord | undefined> {
+    const userKey = this.keyOf(openid);
     const tombstone = this.#tombstoneOf(userKey);
-    if (await this.#store.setUnless(userKey, record, tombstone)) return true;
-    if (!options.revive) return false;
+    const changed = await this.#store.update(userKey, change, tombstone);
+    if (changed || !options.revive) return changed;
     await this.#store.delete(tombstone);
-    await this.#store.set(userKey, record);
-    return true;
+    return this.#store.update(userKey, change, tombstone);
   }
 
   /**
@@ -89,11 +84,12 @@ export class Users implements UserRecords {
    */
   link(openid: string, key: string, options: WriteOptions = {}): Promise<boolean> {
     return this.#queue(openid, async () => {
-      const userKey = this.keyOf(openid);
-      const record = await this.#store.get<UserRecord>(userKey);
-      const links = record?.links ?? [];
-      if (links.includes(key)) return true;
-      if (await this.#write(userKey, { ...record, links: [...links, key] }, options)) return true;
+      const linked = await this.#change(
+        openid,
+        (record) => (record?.links?.includes(key) ? record : { ...record, links: [...(record?.links ?? []), key] }),
+        options,
+      );
+      if (linked) return true;
       await this.#store.forget([key]);
       return false;
     });
@@ -102,10 +98,11 @@ export class Users implements UserRecords {
   /** Forgets a link once its key is gone by itself (a ticket redeemed), so links do not pile up. */
   unlink(openid: string, key: string): Promise<void> {
     return this.#queue(openid, async () => {
-      const userKey = this.keyOf(openid);
-      const record = await this.#store.get<UserRecord>(userKey);
-      const links = record?.links;
-      if (links?.includes(key)) await this.#write(userKey, { ...record, links: links.filter((k) => k !== key) }, {});
+      await this.#change(
+        openid,
+        (record) => (record?.links?.includes(key) ? { ...record, links: record.links.filter((k) => k !== key) } : undefined),
+        {},
+      );
     });
   }
 

@@ -70,13 +70,14 @@ export function memoryStore(_options: { namespace: string; log: Logger }): Store
       write(key, value, ttlMs);
       return true;
     },
-    merge: async <T extends object>(key: string, patch: Partial<T>, guard: string) => {
+    update: async <T extends object>(key: string, change: (current: T | undefined) => T | undefined, guard: string) => {
       if (cache.has(guard)) return undefined;
       const current = read<T>(key);
-      const merged = { ...current, ...patch } as T;
-      // A live record keeps its expiry; one that expired is gone, and its merge is a new record.
-      cache.set(key, keep(merged), current === undefined ? lifetime(0) : { noUpdateTTL: true });
-      return merged;
+      const next = change(current);
+      if (next === undefined) return undefined;
+      // A live record keeps its expiry; one that expired is gone, and its change is a new record.
+      cache.set(key, keep(next), current === undefined ? lifetime(0) : { noUpdateTTL: true });
+      return next;
     },
     increment: async (key, by = 1, ttlMs) => increment(key, by, ttlMs),
     incrementAll: async (counters) => counters.forEach(({ key, by = 1, ttlMs }) => increment(key, by, ttlMs)),

@@ -41,18 +41,18 @@ if ttl > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl) else redis.call('
 return 1`;
 
 // Writes KEYS[1] unless the guard KEYS[2] exists, if it still holds what the caller expects:
-// ARGV[2] ('' for nothing). ARGV[1] is the record to write, keeping the key's expiry. Returns {1}
-// when written, {0} when the guard refused, {2, what it holds now} when the caller saw it wrong.
-// The merge itself is done by the caller: Lua's JSON would turn an empty list into an object and
-// round numbers to 14 digits.
-const MERGE = `
+// ARGV[2] ('' for nothing). ARGV[1] is the record to write, keeping the key's expiry ('': write
+// nothing, only answer what it holds). Returns {1} when written, {0} when the guard refused, and
+// {2, what it holds now} otherwise. The change itself is made by the caller, in JavaScript: Lua's
+// JSON would turn an empty list into an object and round numbers to 14 digits.
+const UPDATE = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return {0} end
 local current = redis.call('GET', KEYS[1])
-if (current or '') ~= ARGV[2] then return {2, current} end
+if ARGV[1] == '' or (current or '') ~= ARGV[2] then return {2, current} end
 redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
 return {1}`;
-// A merge whose record keeps changing under it gives up after this many tries.
-const MERGE_TRIES = 20;
+// An update whose record keeps changing under it gives up after this many tries.
+const UPDATE_TRIES = 20;
 
 // Claims several keys at once (SET NX PX each): KEYS the keys, ARGV a record and a ttl for each.
 // Returns 1 for each key this call set, 0 for one already held.
@@ -134,26 +134,33 @@ export async function redisStore(url: string, options: { namespace: string; log:
       claims.push({ key: full(key), record, ttl, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
     });
   // The first try expects no record (a new follower's: one round trip); a record there comes back
-  // with the answer, and the merge is tried again on it (an existing record: two). This instance's
-  // merges of one key wait for each other, so only other instances' can change the record under a try.
-  const mergeQueue = keyQueue();
-  const merge = <T extends object>(key: string, patch: Partial<T>, guard: string): Promise<T | undefined> =>
-    mergeQueue(key, () => mergeNow(key, patch, guard));
-  const mergeNow = async <T extends object>(key: string, patch: Partial<T>, guard: string): Promise<T | undefined> => {
-    let seen = '';
-    for (let tries = 0; tries < MERGE_TRIES; tries++) {
+  // with the answer, and the change is made again on it (an existing record: two). This
+  // instance's updates of one key wait for each other, so only other instances' can change the
+  // record under a try.
+  const updateQueue = keyQueue();
+  const update = <T extends object>(key: string, change: (current: T | undefined) => T | undefined, guard: string) =>
+    updateQueue(key, () => updateNow(key, change, guard));
+  const updateNow = async <T extends object>(key: string, change: (current: T | undefined) => T | undefined, guard: string) => {
+    let seen = ''; // the record as last seen: none, until Redis says otherwise
+    let known = false;
+    for (let tries = 0; tries < UPDATE_TRIES; tries++) {
       const record = seen ? decode<T>(seen) : {};
-      const merged = { ...record.value, ...patch } as T;
-      const text = encode(record.expires === undefined ? { value: merged } : { value: merged, expires: record.expires });
-      const [outcome, now] = (await client.eval(MERGE, { keys: [full(key), full(guard)], arguments: [text, seen] })) as [number, string?];
-      if (outcome === 1) return merged;
+      const next = change(record.value);
+      if (next === undefined && known) return undefined;
+      const text =
+        next === undefined ? '' : encode(record.expires === undefined ? { value: next } : { value: next, expires: record.expires });
+      const [outcome, now] = (await client.eval(UPDATE, { keys: [full(key), full(guard)], arguments: [text, seen] })) as [number, string?];
+      if (outcome === 1) return next;
       if (outcome === 0) return undefined;
+      if (known) {
+        // Another instance wrote it meanwhile: a moment's pause, different on each instance, lets
+        // one of several writers of one record through at a time.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * tries));
+      }
       seen = now ?? '';
-      // Another instance wrote it meanwhile: a moment's pause, different on each instance, lets
-      // one of several writers of one record through at a time.
-      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 5 * tries));
+      known = true;
     }
-    throw new StoreError(`store: the record ${key.split(':')[0]}:… changed under ${MERGE_TRIES} merges in a row`);
+    throw new StoreError(`store: the record ${key.split(':')[0]}:… changed under ${UPDATE_TRIES} updates in a row`);
   };
   const increment = async (counters: readonly Counter[]): Promise<number[]> => {
     const values = await client.eval(INCREMENT, {
@@ -176,7 +183,7 @@ export async function redisStore(url: string, options: { namespace: string; log:
       const record = encode(ttl ? { value, expires: Date.now() + ttl } : { value });
       return (await client.eval(SET_UNLESS, { keys: [full(key), full(guard)], arguments: [record, String(ttl)] })) === 1;
     },
-    merge,
+    update,
     increment: async (key, by = 1, ttlMs) => (await increment([{ key, by, ttlMs }]))[0]!,
     incrementAll: async (counters) => void (counters.length > 0 && (await increment(counters))),
     close: async () => {

@@ -230,13 +230,13 @@ export async function sqliteStore(url: string, options: { namespace: string; log
         return true;
       }),
     // Read and written inside the write transaction: no other process writes the record in between.
-    merge: <T extends object>(key: string, patch: Partial<T>, guard: string) =>
+    update: <T extends object>(key: string, change: (current: T | undefined) => T | undefined, guard: string) =>
       commit.write(() => {
         if (liveRecord(guard)) return undefined;
         const row = liveRow<T>(key);
-        const merged = { ...row?.record.value, ...patch } as T;
-        writeUntil(key, merged, row?.expires ?? null);
-        return merged;
+        const next = change(row?.record.value);
+        if (next !== undefined) writeUntil(key, next, row?.expires ?? null);
+        return next;
       }),
     increment: async (key, by = 1, ttlMs) => (await increment([{ key, by, ttlMs }]))[0]!,
     incrementAll: async (counters) => void (counters.length > 0 && (await increment(counters))),
