@@ -1,6 +1,6 @@
 // npm run bench:store [-- <store url>…]: the store's work of a campaign follow, in one process, as
-// the chain asks for it: the nonce and the dedupe claim, then the user record (read, written
-// unless a tombstone stands) and the campaign's four counters, then the reply record; each step
+// the chain asks for it: the nonce and the dedupe claim, then the user record (changed unless a
+// tombstone stands) and the campaign's four counters, then the reply record; each step
 // committed before the next, 30 pushes a turn (about what a turn holds at 50 connections). Every
 // push is another user. Prints µs per push: the CPU of all the process's threads (SQLite's
 // housekeeping worker too), and the wall time.
@@ -29,10 +29,9 @@ for (const url of urls) {
     const dedupeKey = `dedupe:${createTime}:${hash('sha256', id, 'base64url')}`;
     await Promise.all([store.claim(`nonce:${createTime}:${i}`, 'body', 300_000), store.claim(dedupeKey, { running: true }, 3000)]);
     const userKey = `user:${hash('sha256', `oBenchUser${i}`, 'hex')}`;
-    const record = await store.get<object>(userKey);
     await Promise.all([
       store.incrementAll(counters),
-      store.setUnless(userKey, { ...record, campaign: 'poster', followedAt: createTime }, `gone:${userKey}`),
+      store.update<object>(userKey, (record) => ({ ...record, campaign: 'poster', followedAt: createTime }), `gone:${userKey}`),
     ]);
     await store.set(dedupeKey, { reply: { type: 'text', content: 'welcome' } }, 300_000);
   };
