@@ -132,6 +132,13 @@ for (const [kind, open, runner] of kinds) {
     await store.close();
   });
 
+  define('update refuses a change made by an async function, rather than write the promise', async (t) => {
+    const store = await open(t);
+    await t.throwsAsync(store.update('record', (async () => ({ a: 1 })) as never, 'guard'), { message: /not a promise/ });
+    t.is(await store.get('record'), undefined);
+    await store.close();
+  });
+
   define("merge, setUnless and claim keep a string that starts with ':' as it is", async (t) => {
     const store = await open(t);
     await store.set('record', { nick: ':D' });
@@ -245,6 +252,19 @@ redisTest(test, 'redis: incrementAll changes no counter when one of them cannot 
   await t.throwsAsync(store.incrementAll([{ key: 'a' }, { key: 'b' }]));
   t.is(await store.get('a'), 5, 'a was left as it was');
   await store.close();
+});
+
+redisTest(test, 'redis: an update of a record past its expiry, still in Redis, starts a new record', async (t) => {
+  const { url } = await startRedis(t);
+  const store = await openStore(url, { log: memoryLogger().log, namespace: 'bot' });
+  t.teardown(() => store.close());
+  const { createClient } = await import('@keyv/redis');
+  const raw = createClient({ url });
+  await raw.connect();
+  await raw.set('bot::record', JSON.stringify({ value: { a: 1 }, expires: 1 })); // no PX: Redis has not dropped it
+  await raw.quit();
+  t.deepEqual(await merge(store, 'record', { b: 2 }, 'guard'), { b: 2 });
+  t.deepEqual(await store.get('record'), { b: 2 }, 'written, and read back');
 });
 
 redisTest(test, 'redis: two bots share a server without sharing keys', async (t) => {

@@ -3,6 +3,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../core/state/open-store.ts';
+import { Users } from '../core/state/users.ts';
 import { event, makeBot, memoryLogger, testConfig } from './_helpers.ts';
 
 test('unsubscribe deletes the user record, whatever plugins put in it', async (t) => {
@@ -77,4 +78,12 @@ test('while a user follows, the SQLite files hold the OpenID nowhere: records ar
     .join('');
   t.true(files.includes('poster'), 'the check sees the record');
   t.false(files.includes(from));
+});
+
+test('a link whose write fails deletes the key it would have linked: the purge could never find it', async (t) => {
+  const store = await openStore('memory://', { log: memoryLogger().log });
+  await store.set('login:1', { openid: 'oLinkFails' });
+  const failing = { ...store, update: () => Promise.reject(new Error('store down')) };
+  await t.throwsAsync(new Users(failing).link('oLinkFails', 'login:1'), { message: 'store down' });
+  t.is(await store.get('login:1'), undefined);
 });

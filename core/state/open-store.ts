@@ -8,16 +8,17 @@ import { StoreConfigError, StoreError, type Store, type StoreOptions } from './s
  */
 export async function openStore(url: string, options: StoreOptions): Promise<Store> {
   const settings = { namespace: options.namespace ?? 'bot', log: options.log };
-  let store: Store;
+  let opened: Store;
   if (url === 'memory://' || url === 'memory') {
-    store = (await import('./stores/memory.ts')).memoryStore(settings);
+    opened = (await import('./stores/memory.ts')).memoryStore(settings);
   } else if (url.startsWith('sqlite://')) {
-    store = await (await import('./stores/sqlite.ts')).sqliteStore(url, settings);
+    opened = await (await import('./stores/sqlite.ts')).sqliteStore(url, settings);
   } else if (url.startsWith('redis://') || url.startsWith('rediss://')) {
-    store = await (await import('./stores/redis.ts')).redisStore(url, settings);
+    opened = await (await import('./stores/redis.ts')).redisStore(url, settings);
   } else {
     throw new StoreConfigError(`BOT_STORE must start with sqlite://, redis:// or memory://, got ${url.split(':')[0]}:…`);
   }
+  const store: Store = { ...opened, update: (key, change, guard) => opened.update(key, synchronous(change), guard) };
   // A store in this process's memory cannot hang: its operations need no timer. Nor can SQLite's,
   // which run synchronously (a lock is waited for a quarter of a second at most); its failures
   // still say which operation failed.
@@ -61,5 +62,15 @@ function guarded(store: Store, timeoutMs: number | undefined, onError: (op: stri
     increment: (key, by, ttlMs) => bound('increment', key, () => store.increment(key, by, ttlMs)),
     incrementAll: (counters) => bound('incrementAll', counters[0]?.key ?? '', () => store.incrementAll(counters)),
     close: () => store.close(),
+  };
+}
+
+// A change made by an async function would be written as the promise it returns (an empty object):
+// refused, loudly. Its type cannot say so, since a promise is an object too.
+function synchronous<T>(change: (current: T | undefined) => T | undefined): (current: T | undefined) => T | undefined {
+  return (current) => {
+    const next = change(current);
+    if (next instanceof Promise) throw new TypeError('store.update: the change must return the new record, not a promise');
+    return next;
   };
 }

@@ -37,9 +37,10 @@ export interface Store {
    * Changes the object at `key` to what `change` makes of it (given undefined when there is none),
    * unless `guard` exists; atomically across every process sharing the store, keeping the
    * record's expiry. `change` may be called more than once (Redis tries again when another
-   * instance wrote the record meanwhile), so it must only compute; returning undefined leaves the
-   * record as it is. Resolves with the record written, or undefined when the guard refused or
-   * nothing was written. A user's record is written this way: on Redis no read of it comes first,
+   * instance wrote the record meanwhile), so it must only compute, synchronously; returning
+   * undefined leaves the record as it is. Resolves with the record written, or undefined when the
+   * guard refused or nothing was written; rejects when the store fails (on Redis, also when other
+   * instances kept changing the record through 20 tries). A user's record is written this way: on Redis no read of it comes first,
    * so a new follower's record costs one operation.
    */
   update<T extends object>(key: string, change: (current: T | undefined) => T | undefined, guard: string): Promise<T | undefined>;

@@ -61,8 +61,9 @@ export class Users implements UserRecords {
     });
   }
 
-  // Changes the record in one store operation, atomic across instances, unless its tombstone
-  // stands; a revive lifts the tombstone and changes it. Undefined when nothing was written.
+  // Changes the record in one store operation (on Redis, two round trips for a record that
+  // exists), atomic across instances, unless its tombstone stands; a revive lifts the tombstone
+  // and changes it. Undefined when nothing was written.
   async #change(
     openid: string,
     change: (record: UserRecord | undefined) => UserRecord | undefined,
@@ -92,6 +93,10 @@ export class Users implements UserRecords {
       if (linked) return true;
       await this.#store.forget([key]);
       return false;
+    }).catch(async (error: unknown) => {
+      // Not linked, the purge would never find it: the key goes too.
+      await this.#store.forget([key]).catch(() => undefined);
+      throw error;
     });
   }
 

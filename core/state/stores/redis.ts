@@ -144,8 +144,10 @@ export async function redisStore(url: string, options: { namespace: string; log:
     let seen = ''; // the record as last seen: none, until Redis says otherwise
     let known = false;
     for (let tries = 0; tries < UPDATE_TRIES; tries++) {
-      const record = seen ? decode<T>(seen) : {};
-      const next = change(record.value);
+      const held = seen ? decode<T>(seen) : {};
+      // A record past its expiry (Redis drops it a moment later) is no record: the change starts a new one.
+      const record = held.expires !== undefined && held.expires < Date.now() ? {} : held;
+      const next = change(record.value ?? undefined);
       if (next === undefined && known) return undefined;
       const text =
         next === undefined ? '' : encode(record.expires === undefined ? { value: next } : { value: next, expires: record.expires });
@@ -173,7 +175,14 @@ export async function redisStore(url: string, options: { namespace: string; log:
   return {
     local: false,
     get: async <T>(key: string) => (await keyv.get<T>(key)) ?? undefined,
-    set: async (key, value, ttlMs) => void (await keyv.set(key, value, ttlMs)),
+    // Straight to the client, in Keyv's record, so get() reads it: it records every push's reply,
+    // and Keyv's layers cost about 5 µs a call.
+    set: async (key, value, ttlMs) => {
+      if (value === undefined) return void (await client.del(full(key))); // as the other stores: undefined deletes
+      const ttl = Math.max(0, Math.trunc(ttlMs ?? 0));
+      const record = encode(ttl ? { value, expires: Date.now() + ttl } : { value });
+      await (ttl ? client.set(full(key), record, { PX: ttl }) : client.set(full(key), record));
+    },
     delete: async (key) => void (await keyv.delete(key)),
     forget: async (keys) => void (keys.length > 0 && (await client.del(keys.map(full)))),
     claim,

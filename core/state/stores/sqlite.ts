@@ -234,7 +234,7 @@ export async function sqliteStore(url: string, options: { namespace: string; log
       commit.write(() => {
         if (liveRecord(guard)) return undefined;
         const row = liveRow<T>(key);
-        const next = change(row?.record.value);
+        const next = change(row?.record.value ?? undefined);
         if (next !== undefined) writeUntil(key, next, row?.expires ?? null);
         return next;
       }),
