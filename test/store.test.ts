@@ -261,10 +261,12 @@ redisTest(test, 'redis: an update of a record past its expiry, still in Redis, s
   const { createClient } = await import('@keyv/redis');
   const raw = createClient({ url });
   await raw.connect();
-  await raw.set('bot::record', JSON.stringify({ value: { a: 1 }, expires: 1 })); // no PX: Redis has not dropped it
-  await raw.quit();
+  // Its own expiry has passed, Redis's has not (clocks apart): Redis has not dropped it.
+  await raw.set('bot::record', JSON.stringify({ value: { a: 1 }, expires: 1 }), { PX: 60_000 });
   t.deepEqual(await merge(store, 'record', { b: 2 }, 'guard'), { b: 2 });
   t.deepEqual(await store.get('record'), { b: 2 }, 'written, and read back');
+  t.is(await raw.pTTL('bot::record'), -1, "the new record does not inherit the old one's expiry");
+  await raw.quit();
 });
 
 redisTest(test, 'redis: two bots share a server without sharing keys', async (t) => {

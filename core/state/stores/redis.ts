@@ -41,15 +41,15 @@ if ttl > 0 then redis.call('SET', KEYS[1], ARGV[1], 'PX', ttl) else redis.call('
 return 1`;
 
 // Writes KEYS[1] unless the guard KEYS[2] exists, if it still holds what the caller expects:
-// ARGV[2] ('' for nothing). ARGV[1] is the record to write, keeping the key's expiry ('': write
-// nothing, only answer what it holds). Returns {1} when written, {0} when the guard refused, and
+// ARGV[2] ('' for nothing). ARGV[1] is the record to write ('': write nothing, only answer what
+// it holds), keeping the key's expiry when ARGV[3] is 'keep' (a new record has none). Returns {1} when written, {0} when the guard refused, and
 // {2, what it holds now} otherwise. The change itself is made by the caller, in JavaScript: Lua's
 // JSON would turn an empty list into an object and round numbers to 14 digits.
 const UPDATE = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return {0} end
 local current = redis.call('GET', KEYS[1])
 if ARGV[1] == '' or (current or '') ~= ARGV[2] then return {2, current} end
-redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL')
+if ARGV[3] == 'keep' then redis.call('SET', KEYS[1], ARGV[1], 'KEEPTTL') else redis.call('SET', KEYS[1], ARGV[1]) end
 return {1}`;
 // An update whose record keeps changing under it gives up after this many tries.
 const UPDATE_TRIES = 20;
@@ -151,7 +151,11 @@ export async function redisStore(url: string, options: { namespace: string; log:
       if (next === undefined && known) return undefined;
       const text =
         next === undefined ? '' : encode(record.expires === undefined ? { value: next } : { value: next, expires: record.expires });
-      const [outcome, now] = (await client.eval(UPDATE, { keys: [full(key), full(guard)], arguments: [text, seen] })) as [number, string?];
+      const keep = record.expires === undefined ? 'new' : 'keep';
+      const [outcome, now] = (await client.eval(UPDATE, { keys: [full(key), full(guard)], arguments: [text, seen, keep] })) as [
+        number,
+        string?,
+      ];
       if (outcome === 1) return next;
       if (outcome === 0) return undefined;
       if (known) {
