@@ -40,8 +40,8 @@ export interface Store {
    * instance wrote the record meanwhile), so it must only compute, synchronously; returning
    * undefined leaves the record as it is. Resolves with the record written, or undefined when the
    * guard refused or nothing was written; rejects when the store fails (on Redis, also when other
-   * instances kept changing the record through 20 tries). A user's record is written this way: on Redis no read of it comes first,
-   * so a new follower's record costs one operation.
+   * instances kept changing the record through 20 tries). A user's record is written this way:
+   * on Redis no read of it comes first, so a new follower's record costs one operation.
    */
   update<T extends object>(key: string, change: (current: T | undefined) => T | undefined, guard: string): Promise<T | undefined>;
   /**
