@@ -1,4 +1,4 @@
-import { StoreConfigError, StoreError, type Store, type StoreOptions } from './store.ts';
+import { StoreConfigError, StoreError, type Change, type Store, type StoreOptions } from './store.ts';
 
 /**
  * Opens the store named by a BOT_STORE URL: `sqlite://path`, `redis://host:port/db`, `memory://`.
@@ -67,7 +67,7 @@ function guarded(store: Store, timeoutMs: number | undefined, onError: (op: stri
 
 // A change made by an async function would be written as the promise it returns (an empty object):
 // refused, loudly. Its type cannot say so, since a promise is an object too.
-function synchronous<T>(change: (current: T | undefined) => T | undefined): (current: T | undefined) => T | undefined {
+function synchronous<T>(change: Change<T>): Change<T> {
   return (current) => {
     const next = change(current);
     if (next instanceof Promise) throw new TypeError('store.update: the change must return the new record, not a promise');

@@ -43,7 +43,7 @@ export interface Store {
    * instances kept changing the record through 20 tries). A user's record is written this way:
    * on Redis no read of it comes first, so a new follower's record costs one operation.
    */
-  update<T extends object>(key: string, change: (current: T | undefined) => T | undefined, guard: string): Promise<T | undefined>;
+  update<T extends object>(key: string, change: Change<T>, guard: string): Promise<T | undefined>;
   /**
    * Adds `by` to a counter atomically and returns the new value; `get` reads it. A counter created
    * with ttlMs disappears that long after its creation (a rate-limit window).
@@ -56,6 +56,9 @@ export interface Store {
   incrementAll(counters: readonly Counter[]): Promise<void>;
   close(): Promise<void>;
 }
+
+/** What {@link Store.update} makes of a record (undefined: there is none; returned: leave it as it is). */
+export type Change<T> = (current: T | undefined) => T | undefined;
 
 /** One counter of {@link Store.incrementAll}. */
 export interface Counter {

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import type { UserRecord, UserRecords, WriteOptions } from '../kernel/context.ts';
-import type { Store } from './store.ts';
+import type { Change, Store } from './store.ts';
 import { keyQueue } from './key-queue.ts';
 
 export type { UserRecord };
@@ -64,11 +64,7 @@ export class Users implements UserRecords {
   // Changes the record in one store operation (on Redis, two round trips for a record that
   // exists), atomic across instances, unless its tombstone stands; a revive lifts the tombstone
   // and changes it. Undefined when nothing was written.
-  async #change(
-    openid: string,
-    change: (record: UserRecord | undefined) => UserRecord | undefined,
-    options: WriteOptions,
-  ): Promise<UserRecord | undefined> {
+  async #change(openid: string, change: Change<UserRecord>, options: WriteOptions): Promise<UserRecord | undefined> {
     const userKey = this.keyOf(openid);
     const tombstone = this.#tombstoneOf(userKey);
     const changed = await this.#store.update(userKey, change, tombstone);

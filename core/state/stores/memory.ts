@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../../kernel/log.ts';
-import type { Store } from '../store.ts';
+import type { Change, Store } from '../store.ts';
 
 // An object, kept as JSON, so each read is a copy and a caller changing what it read cannot change
 // the store, as with the other stores.
@@ -70,7 +70,7 @@ export function memoryStore(_options: { namespace: string; log: Logger }): Store
       write(key, value, ttlMs);
       return true;
     },
-    update: async <T extends object>(key: string, change: (current: T | undefined) => T | undefined, guard: string) => {
+    update: async <T extends object>(key: string, change: Change<T>, guard: string) => {
       if (cache.has(guard)) return undefined;
       const current = read<T>(key);
       const next = change(current);

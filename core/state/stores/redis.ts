@@ -1,7 +1,7 @@
 import KeyvRedis, { createClient, Keyv } from '@keyv/redis';
 import type { Logger } from '../../kernel/log.ts';
 import { keyQueue } from '../key-queue.ts';
-import { StoreConfigError, StoreError, throttledErrorLog, type Counter, type Store } from '../store.ts';
+import { StoreConfigError, StoreError, throttledErrorLog, type Change, type Counter, type Store } from '../store.ts';
 
 // Adds to each counter inside its Keyv-shaped JSON record, atomically (Lua runs alone in Redis):
 // KEYS are the counters, ARGV a `by` and a whole-millisecond ttl (0: none) for each. Every counter
@@ -42,8 +42,8 @@ return 1`;
 
 // Writes KEYS[1] unless the guard KEYS[2] exists, if it still holds what the caller expects:
 // ARGV[2] ('' for nothing). ARGV[1] is the record to write ('': write nothing, only answer what
-// it holds), keeping the key's expiry when ARGV[3] is 'keep' (a new record has none). Returns {1} when written, {0} when the guard refused, and
-// {2, what it holds now} otherwise. The change itself is made by the caller, in JavaScript: Lua's
+// it holds), keeping the key's expiry when ARGV[3] is 'keep' (a new record has none). Returns
+// {1} when written, {0} when the guard refused, and {2, what it holds now} otherwise. The change itself is made by the caller, in JavaScript: Lua's
 // JSON would turn an empty list into an object and round numbers to 14 digits.
 const UPDATE = `
 if redis.call('EXISTS', KEYS[2]) == 1 then return {0} end
@@ -102,6 +102,8 @@ export async function redisStore(url: string, options: { namespace: string; log:
   type Stored<T> = { value?: T; expires?: number };
   const encode = (record: Stored<unknown>): string => keyv.serialize!(record) as string;
   const decode = <T>(text: string): Stored<T> => (keyv.deserialize!(text) as Stored<T> | undefined) ?? {};
+  // The record of a value set now for ttl ms (0: for ever).
+  const recordFor = (value: unknown, ttl: number) => encode(ttl ? { value, expires: Date.now() + ttl } : { value });
   // Claims made in one turn of the loop go to Redis as one command: a push's nonce (the transport's
   // replay check) and its dedupe claim are made together, so they cost one round trip.
   type PendingClaim = { key: string; record: string; ttl: number; settle(claimed: boolean | Error): void };
@@ -130,7 +132,7 @@ export async function redisStore(url: string, options: { namespace: string; log:
         queueMicrotask(() => void flushClaims());
       }
       const ttl = Math.max(1, Math.trunc(ttlMs));
-      const record = encode({ value, expires: Date.now() + ttl });
+      const record = recordFor(value, ttl);
       claims.push({ key: full(key), record, ttl, settle: (r) => (r instanceof Error ? reject(r) : resolve(r)) });
     });
   // The first try expects no record (a new follower's: one round trip); a record there comes back
@@ -138,9 +140,8 @@ export async function redisStore(url: string, options: { namespace: string; log:
   // instance's updates of one key wait for each other, so only other instances' can change the
   // record under a try.
   const updateQueue = keyQueue();
-  const update = <T extends object>(key: string, change: (current: T | undefined) => T | undefined, guard: string) =>
-    updateQueue(key, () => updateNow(key, change, guard));
-  const updateNow = async <T extends object>(key: string, change: (current: T | undefined) => T | undefined, guard: string) => {
+  const update = <T extends object>(key: string, change: Change<T>, guard: string) => updateQueue(key, () => updateNow(key, change, guard));
+  const updateNow = async <T extends object>(key: string, change: Change<T>, guard: string) => {
     let seen = ''; // the record as last seen: none, until Redis says otherwise
     let known = false;
     for (let tries = 0; tries < UPDATE_TRIES; tries++) {
@@ -184,7 +185,7 @@ export async function redisStore(url: string, options: { namespace: string; log:
     set: async (key, value, ttlMs) => {
       if (value === undefined) return void (await client.del(full(key))); // as the other stores: undefined deletes
       const ttl = Math.max(0, Math.trunc(ttlMs ?? 0));
-      const record = encode(ttl ? { value, expires: Date.now() + ttl } : { value });
+      const record = recordFor(value, ttl);
       await (ttl ? client.set(full(key), record, { PX: ttl }) : client.set(full(key), record));
     },
     delete: async (key) => void (await keyv.delete(key)),
@@ -192,8 +193,7 @@ export async function redisStore(url: string, options: { namespace: string; log:
     claim,
     setUnless: async (key, value, guard, ttlMs) => {
       const ttl = Math.max(0, Math.trunc(ttlMs ?? 0));
-      // Keyv's record shape, as set() writes it, so get() reads it back.
-      const record = encode(ttl ? { value, expires: Date.now() + ttl } : { value });
+      const record = recordFor(value, ttl);
       return (await client.eval(SET_UNLESS, { keys: [full(key), full(guard)], arguments: [record, String(ttl)] })) === 1;
     },
     update,

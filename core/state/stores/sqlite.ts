@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Logger } from '../../kernel/log.ts';
-import { StoreConfigError, type Counter, type Store } from '../store.ts';
+import { StoreConfigError, type Change, type Counter, type Store } from '../store.ts';
 import { startHousekeeping, type Housekeeping } from './housekeeping.ts';
 import { groupCommit } from './group-commit.ts';
 import { prepareTable } from './sqlite-schema.ts';
@@ -230,7 +230,7 @@ export async function sqliteStore(url: string, options: { namespace: string; log
         return true;
       }),
     // Read and written inside the write transaction: no other process writes the record in between.
-    update: <T extends object>(key: string, change: (current: T | undefined) => T | undefined, guard: string) =>
+    update: <T extends object>(key: string, change: Change<T>, guard: string) =>
       commit.write(() => {
         if (liveRecord(guard)) return undefined;
         const row = liveRow<T>(key);
