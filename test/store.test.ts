@@ -414,6 +414,46 @@ test('sqlite: a commit that failed (the file locked by another process) leaves i
   t.deepEqual(await Promise.all([store.increment('n'), store.increment('m', 5)]), [3, 5], 'a bad count fails alone');
 });
 
+test('sqlite: while another connection holds the write lock, the loop goes on and the write commits once it is released', async (t) => {
+  const { default: Database } = await import('better-sqlite3');
+  const file = join(tempDir(t), 'bot.sqlite');
+  const store = await openStore(`sqlite://${file}`, { log: memoryLogger().log });
+  t.teardown(() => store.close());
+  await store.set('k', 'before');
+  // In this process, so the lock is released by a timer of this loop: if waiting for the lock
+  // held the loop (SQLite's busy handler sleeps in it), the timer could not fire, and the write
+  // would fail after the store's wait.
+  const other = new Database(file, { timeout: 0 });
+  t.teardown(() => other.close());
+  other.exec('BEGIN IMMEDIATE');
+  setTimeout(() => other.open && other.exec('COMMIT'), 100);
+  await store.set('k', 'after');
+  t.is(await store.get('k'), 'after');
+});
+
+test('sqlite: under a steady stream of commits, the log is started again, not grown without bound', async (t) => {
+  const file = join(tempDir(t), 'bot.sqlite');
+  const store = await openStore(`sqlite://${file}`, { log: memoryLogger().log });
+  t.teardown(() => store.close());
+  const { readFileSync } = await import('node:fs');
+  // The log's header counts the times it was started again (its checkpoint sequence number).
+  const restarts = () => readFileSync(`${file}-wal`).readUInt32BE(12);
+  // Ten 1 KB records under new keys a commit, a commit every millisecond or two: the
+  // housekeeping worker checkpoints every second, and no checkpoint finds the log still. A log
+  // never started again holds every commit's pages, and grows as long as the writes go on; one
+  // started again is written over from its beginning, and stays the size a second's commits make.
+  const value = 'x'.repeat(1000);
+  await store.set('first', value);
+  const before = restarts();
+  const until = Date.now() + 20_000;
+  for (let turn = 0; restarts() - before < 3 && Date.now() < until; turn++) {
+    await Promise.all(Array.from({ length: 10 }, (_, i) => store.set(`k${turn}:${i}`, value)));
+    await new Promise((resolve) => setTimeout(resolve, 1));
+  }
+  t.is(restarts() - before, 3, 'started again three times in 20 s');
+  t.is(await store.get('k0:0'), value, 'what was written is read back');
+});
+
 test('sqlite: the housekeeping worker sweeps expired records in batches and empties the log on demand, off the event loop', async (t) => {
   const { default: Database } = await import('better-sqlite3');
   const { startHousekeeping } = await import('../core/state/stores/housekeeping.ts');

@@ -14,20 +14,56 @@ interface Write {
  * lock is held for that run alone, a fraction of a millisecond, so other processes sharing the
  * file barely wait. One commit a turn, not one per statement: that is what makes SQLite cost
  * microseconds a push.
+ *
+ * When another connection holds the lock (another process's commit, the housekeeping worker's
+ * checkpoint), the loop does not wait for it: SQLite's busy handler would sleep the whole loop, 1,
+ * 2, then 5 ms and more, for a lock held a millisecond. The batch is tried again a millisecond
+ * later, the turns in between serving other requests, and fails only after `waitMs`.
  * @example
- * const commit = groupCommit(db)
+ * const commit = groupCommit(db, { waitMs: 250 })
  * await commit.write(() => upsert.run(key, value)) // committed
  */
-export function groupCommit(db: Database) {
+export function groupCommit(db: Database, options: { waitMs: number }) {
   let queue: Write[] = [];
   const drained: (() => void)[] = [];
+  // The connection's busy timeout stays for its reads (rare cases in WAL mode, such as another
+  // process closing the file, make a read wait); it is lifted for BEGIN alone. (Not through a
+  // prepared statement: a pragma takes effect when compiled, not each time it runs.)
+  const noWait = () => db.pragma('busy_timeout = 0');
+  const wait = () => db.pragma(`busy_timeout = ${options.waitMs}`);
+  // When the batch waiting for the lock first found it held.
+  let busySince: number | undefined;
+  // Takes the write lock, or says the batch must wait for it (false).
+  const begin = () => {
+    noWait();
+    try {
+      db.exec('BEGIN IMMEDIATE');
+      busySince = undefined;
+      return true;
+    } catch (error) {
+      if (!String((error as { code?: unknown }).code).startsWith('SQLITE_BUSY')) throw error;
+      busySince ??= Date.now();
+      if (Date.now() - busySince >= options.waitMs) {
+        busySince = undefined;
+        throw error;
+      }
+      return false;
+    } finally {
+      wait();
+    }
+  };
 
   const flush = () => {
     const batch = queue;
     queue = [];
     const results: unknown[] = [];
     try {
-      db.exec('BEGIN IMMEDIATE');
+      if (!begin()) {
+        // Later, with whatever was queued meanwhile.
+        queue = batch.concat(queue);
+        setTimeout(flush, 1);
+        return;
+      }
       for (const write of batch) {
         try {
           results.push(write.run());

@@ -4,7 +4,8 @@
 // better-sqlite3 that is the event loop, held while pages are copied into the file and synced
 // (tens of milliseconds on a busy disk, every few seconds under load). The sweep deletes what a
 // busy bot leaves in ten minutes (hundreds of thousands of dedupe records and nonces). Here the
-// loop only ever appends to the log, and waits at most for one batch of the sweep.
+// loop only ever appends to the log; its commits wait at most for one batch of the sweep, or the
+// end of a checkpoint.
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
@@ -18,7 +19,24 @@ const db = new Database(workerData.file, { timeout: workerData.busyMs });
 // replies, which hold OpenIDs) is overwritten with zeros, not left in free pages.
 db.pragma('secure_delete = ON');
 const checkpoint = (mode) => db.pragma('wal_checkpoint(' + mode + ')')[0];
-setInterval(() => { try { checkpoint('PASSIVE'); } catch {} }, workerData.everyMs);
+// A passive checkpoint copies the log into the file while the store goes on committing, so under
+// a steady load it never copies the last commits; and SQLite starts the log again from its
+// beginning only once a checkpoint has copied all of it. Passive checkpoints alone let the log
+// grow without bound (a gigabyte in seconds at full load, each new block of it zeroed by the
+// kernel as it is written). So: twice without the write lock (the second copies what was
+// committed during the first, a tenth of it), then FULL, which takes the lock and copies the last
+// few hundred frames and syncs, a few milliseconds during which the store's commits wait (they
+// try again each millisecond; its loop goes on: group-commit.ts). The store's next commit starts
+// the log again. FULL gives up (and copies what it can) rather than wait long for the lock.
+const FULL_BUSY_MS = 20;
+setInterval(() => {
+  try {
+    checkpoint('PASSIVE');
+    checkpoint('PASSIVE');
+    db.pragma('busy_timeout = ' + FULL_BUSY_MS);
+    try { checkpoint('FULL'); } finally { db.pragma('busy_timeout = ' + workerData.busyMs); }
+  } catch {}
+}, workerData.everyMs);
 // A batch, then a pause for the store's own writes, until a batch finds less than it may delete.
 const sweepBatch = db.prepare(workerData.sweep.sql);
 const sweep = () => {
@@ -48,7 +66,7 @@ export interface Housekeeping {
 
 /**
  * Starts the housekeeping worker for a SQLite file in WAL mode (whose own connection has
- * `wal_autocheckpoint = 0`): a passive checkpoint every `everyMs` and one on demand, and the sweep
+ * `wal_autocheckpoint = 0`): checkpoints every `everyMs` and one on demand, and the sweep
  * of expired records. `onStop` hears of a worker that died, so the store can do both itself again.
  * @example
  * const housekeeping = startHousekeeping('data/bot.sqlite', { everyMs: 1000, busyMs: 250, sweep, onStop })
