@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import autocannon from 'autocannon';
 import { sign } from '../../core/protocol/signature.ts';
-import { BAD_DAY_BEGIN as BEGIN, BAD_DAY_END as END, badDaySection, root, rssOf, startTarget, stop } from './harness.ts';
+import { BAD_DAY_BEGIN as BEGIN, BAD_DAY_END as END, badDaySection, root, rssOf, sqliteScratch, startTarget, stop } from './harness.ts';
 import { pushXml, TOKEN } from './job.ts';
 
 const quick = process.argv.includes('--quick');
@@ -91,24 +91,28 @@ const mib = (bytes: number | undefined) => (bytes === undefined ? '–' : fmt(by
 async function main(): Promise<void> {
   console.log('npm run build…');
   if (spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' }).status !== 0) throw new Error('npm run build failed');
-  const env = { BENCH_STORE: `sqlite:///tmp/bench-bad-day-${process.pid}.sqlite` };
-
   // Soak.
-  const soakTarget = await startTarget('framework.ts', env);
+  const soakFile = sqliteScratch();
+  const soakTarget = await startTarget('framework.ts', { BENCH_STORE: soakFile.url });
   const capacity = await load(soakTarget.url, 10);
   const rate = Math.round(capacity.rps / 2);
   console.log(`capacity ${fmt(capacity.rps)} req/s; soak at ${fmt(rate)} req/s for ${SOAK_S} s`);
   const rssStart = rssOf(soakTarget.child.pid);
-  const windows: { at: number; rps: number; p99: number; errors: number; rss: number | undefined }[] = [];
+  const windows: { at: number; rps: number; p99: number; errors: number; rss: number | undefined; disk: number }[] = [];
   for (let at = WINDOW_S; at <= SOAK_S; at += WINDOW_S) {
     const window = await load(soakTarget.url, WINDOW_S, rate);
-    windows.push({ at, rps: window.rps, p99: window.p99, errors: window.errors, rss: rssOf(soakTarget.child.pid) });
-    console.log(`${at} s: ${fmt(window.rps)} req/s, p99 ${window.p99} ms, ${window.errors} errors, RSS ${mib(windows.at(-1)!.rss)} MiB`);
+    windows.push({ at, rps: window.rps, p99: window.p99, errors: window.errors, rss: rssOf(soakTarget.child.pid), disk: soakFile.bytes() });
+    const last = windows.at(-1)!;
+    console.log(
+      `${at} s: ${fmt(window.rps)} req/s, p99 ${window.p99} ms, ${window.errors} errors, RSS ${mib(last.rss)} MiB, disk ${mib(last.disk)} MiB`,
+    );
   }
   await stop(soakTarget.child);
+  soakFile.remove();
 
   // Slowloris.
-  const target = await startTarget('framework.ts', { BENCH_STORE: `sqlite:///tmp/bench-bad-day-slow-${process.pid}.sqlite` });
+  const slowFile = sqliteScratch();
+  const target = await startTarget('framework.ts', { BENCH_STORE: slowFile.url });
   const port = Number(new URL(target.url).port);
   await load(target.url, 3, SLOW_RATE); // warm-up
   const calm = await load(target.url, SLOW_RUN_S, SLOW_RATE);
@@ -119,9 +123,10 @@ async function main(): Promise<void> {
   const openAfter = attack.open();
   attack.stop();
   await stop(target.child);
+  slowFile.remove();
   console.log(`slowloris: p99 ${calm.p99} → ${besieged.p99} ms with ${openBefore}–${openAfter} slow connections`);
 
-  const rows = windows.map((w) => `| ${w.at} | ${fmt(w.rps)} | ${w.p99} | ${w.errors} | ${mib(w.rss)} |`).join('\n');
+  const rows = windows.map((w) => `| ${w.at} | ${fmt(w.rps)} | ${w.p99} | ${w.errors} | ${mib(w.rss)} | ${mib(w.disk)} |`).join('\n');
   const section = `${BEGIN}
 ## A bad day: a long load and a slowloris attack
 
@@ -132,15 +137,18 @@ loaded by autocannon (${CONNECTIONS} connections) on the same machine.
 **Soak.** Capacity ${fmt(capacity.rps)} req/s (10 s flat out); then half of it, ${fmt(rate)} req/s,
 for ${SOAK_S / 60} minutes, in ${WINDOW_S} s windows. Resident memory ${mib(rssStart)} MiB before the soak.
 
-| at (s) | req/s | p99 (ms) | errors | RSS (MiB) |
-| ---: | ---: | ---: | ---: | ---: |
+| at (s) | req/s | p99 (ms) | errors | RSS (MiB) | SQLite file and its log (MiB) |
+| ---: | ---: | ---: | ---: | ---: | ---: |
 ${rows}
 
 The SQLite store sweeps its expired records every 10 minutes, in the store's housekeeping worker
 thread (with the log's checkpoints), in batches of 500 with a pause between them, so the event
 loop waits at most for one batch. The first sweep, in the last window, finds the records of the
 first five minutes (a nonce and a dedupe record a push, each kept five minutes): at this rate some
-${fmt(rate * 300 * 2)} rows.
+${fmt(rate * 300 * 2)} rows. The last column is what the store's files hold on disk: the file grows
+with the records of the last five minutes and a record for each new follower (every push here is
+one); its write-ahead log holds about the last second of commits, being started again from its
+beginning after each checkpoint.
 
 **Slowloris.** ${SLOW_RATE} pushes a second for ${SLOW_RUN_S} s, first with no slow connection, then with
 ${fmt(SLOW_CONNECTIONS)} (half send nothing, half a header byte a second; the server closes them

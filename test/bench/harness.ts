@@ -1,7 +1,9 @@
 // What the benchmarks share: a target in a process of its own, a free port, a process's CPU time.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const root = new URL('../../', import.meta.url).pathname;
 
@@ -43,6 +45,16 @@ export async function startTarget(file: string, env: Record<string, string> = {}
     child.once('exit', (code) => reject(new Error(`${file} exited with ${code}`)));
   });
   return { url: `http://127.0.0.1:${port}`, child };
+}
+
+/** A SQLite store in a folder of its own under the system's temporary one: its URL, the bytes its files hold (the log too), and their removal. */
+export function sqliteScratch(): { url: string; bytes(): number; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-sqlite-'));
+  return {
+    url: `sqlite://${join(dir, 'bot.sqlite')}`,
+    bytes: () => readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0),
+    remove: () => rmSync(dir, { recursive: true, force: true }),
+  };
 }
 
 export async function stop(child: ChildProcess): Promise<void> {

@@ -8,7 +8,7 @@ import autocannon from 'autocannon';
 import { WechatCrypto } from '../../core/protocol/crypto.ts';
 import { sign } from '../../core/protocol/signature.ts';
 import { parseXml } from '../../core/protocol/xml.ts';
-import { badDaySection, cpuTimeOf, freePort, root, startTarget, stop } from './harness.ts';
+import { badDaySection, cpuTimeOf, freePort, root, sqliteScratch, startTarget, stop } from './harness.ts';
 import { AES_KEY, APPID, pushXml, TOKEN, WELCOME } from './job.ts';
 
 const quick = process.argv.includes('--quick');
@@ -105,11 +105,14 @@ async function startRedis(): Promise<void> {
   await new Promise((resolve) => setTimeout(resolve, 500));
 }
 
-async function start(target: Target): Promise<{ url: string; child: ChildProcess }> {
+// A target, and what stops it: a SQLite target's file (hundreds of MB after a round) goes with it.
+async function start(target: Target): Promise<{ url: string; child: ChildProcess; end(): Promise<void> }> {
   const env: Record<string, string> = { ...target.env };
-  if (env.BENCH_STORE === 'sqlite') env.BENCH_STORE = `sqlite:///tmp/bench-${process.pid}-${Date.now()}.sqlite`;
+  const scratch = env.BENCH_STORE === 'sqlite' ? sqliteScratch() : undefined;
+  if (scratch) env.BENCH_STORE = scratch.url;
   if (env.BENCH_STORE === 'redis') env.BENCH_STORE = redisUrl;
-  return startTarget(target.file, env);
+  const { url, child } = await startTarget(target.file, env);
+  return { url, child, end: async () => (await stop(child), scratch?.remove()) };
 }
 
 // Checked once before timing: the reply must be the campaign's welcome.
@@ -161,7 +164,7 @@ async function main(): Promise<void> {
   const samples = new Map<string, Sample[]>(targets.map((t) => [t.name, []]));
   for (let round = 1; round <= ROUNDS; round++) {
     for (const target of targets) {
-      const { url, child } = await start(target);
+      const { url, child, end } = await start(target);
       try {
         resetPool();
         await check(url, target);
@@ -172,7 +175,7 @@ async function main(): Promise<void> {
           `round ${round} · ${target.name}: ${fmt(sample.rps)} req/s, p99 ${sample.p99} ms, CPU ${fmt(sample.cpu ?? NaN, 1)} µs/req, errors ${sample.errors}`,
         );
       } finally {
-        await stop(child);
+        await end();
       }
     }
   }
